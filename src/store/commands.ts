@@ -23,10 +23,15 @@ export type Command =
   | { op: "noop" };
 
 export type CommandResult =
-  | { op: "txn"; succeeded: boolean; revision: number; kv: KeyValue | null }
+  /** error "LeaseNotFound": the write named a lease that does not exist (nothing changed). */
+  | { op: "txn"; succeeded: boolean; revision: number; kv: KeyValue | null; error?: "LeaseNotFound" }
   | { op: "compact"; revision: number; error?: "Compacted" | "FutureRevision" }
   | { op: "lease"; id: number; ttl: number; error?: "LeaseNotFound" }
-  | { op: "noop"; revision: number };
+  /**
+   * Also returned for an entry at or below the applied index (`duplicate`: skipped on replay)
+   * and for a malformed command (`error`: rejected identically on every replica).
+   */
+  | { op: "noop"; revision: number; duplicate?: true; error?: "InvalidCommand" };
 
 /** One committed log entry to apply: `index` is its position in the (Raft or local) log. */
 export interface CommittedEntry {
