@@ -108,18 +108,7 @@ function searchPartition<S, I, O>(
 
   const cache = new Map<number, CacheEntry<S>[]>();
   let explored = 0;
-  const stackNode = new Int32Array(n);
-  const stackState: S[] = new Array(n);
-  let depth = 0;
-  let bitHash = 0;
-  let state = model.init();
-
-  // Longest prefix, maintained incrementally: bestOps[0..lowWater) is known to equal the stack.
-  const bestOps = new Int32Array(n);
-  let bestLen = -1;
-  let lowWater = 0;
-  let stuck = -1;
-
+  /** Returns true if (bits, newState) is new (and now stored), false if a stored pair dominates it. */
   const insertOrPrune = (key: number, newState: S): boolean => {
     const bucket = cache.get(key);
     if (bucket === undefined) {
@@ -142,80 +131,138 @@ function searchPartition<S, I, O>(
     return true;
   };
 
-  let cursor = next[HEAD]!;
-  let phase = 1; // 1: try known ops; 2: try unknown ops
-  let iterations = 0;
-  for (;;) {
-    if (remainingKnown === 0) {
-      const lin: number[] = new Array(depth);
-      for (let i = 0; i < depth; i++) lin[i] = opOf[stackNode[i]!]!;
-      return { ok: "Ok", linearization: lin, bestPrefix: lin, stuck: -1, explored };
-    }
-    if (++iterations % CLOCK_CHECK_EVERY === 0 && performance.now() > deadline) {
-      return { ok: "Unknown", bestPrefix: Array.from(bestOps.subarray(0, Math.max(bestLen, 0))), stuck, explored };
-    }
-    if (cursor === NIL || isReturn[cursor]) {
-      if (phase === 1 && unknownCount > 0) {
-        phase = 2;
-        cursor = next[HEAD]!;
-        continue;
-      }
-      // Dead end: record the furthest point, then backtrack.
-      if (depth > bestLen) {
-        for (let i = lowWater; i < depth; i++) bestOps[i] = opOf[stackNode[i]!]!;
-        bestLen = depth;
-        lowWater = depth;
-        stuck = cursor === NIL ? -1 : opOf[cursor]!;
-      }
-      if (depth === 0) {
-        return { ok: "Illegal", bestPrefix: Array.from(bestOps.subarray(0, bestLen)), stuck, explored };
-      }
-      depth--;
-      if (depth < lowWater) lowWater = depth;
-      const node = stackNode[depth]!;
-      const op = opOf[node]!;
-      state = stackState[depth]!;
-      stackState[depth] = undefined as S;
-      bits[op >>> 5]! &= ~(1 << (op & 31));
-      bitHash ^= zob[op]!;
-      if (!unknown[op]) remainingKnown++;
-      unlift(l, node);
-      cursor = next[node]!;
-      phase = unknown[op] ? 2 : 1;
-      continue;
-    }
-    const op = opOf[cursor]!;
-    if ((phase === 1) === (unknown[op] === 1)) {
-      cursor = next[cursor]!;
-      continue;
-    }
-    const o = ops[op]!;
-    const newState = model.step(state, o.input, o.output);
-    if (newState === undefined) {
-      cursor = next[cursor]!;
-      continue;
-    }
-    const w = op >>> 5;
-    const bit = 1 << (op & 31);
-    bits[w]! |= bit;
-    const newHash = bitHash ^ zob[op]!;
-    if (!insertOrPrune(mix(newHash, model.hash(newState)), newState)) {
-      bits[w]! &= ~bit;
-      cursor = next[cursor]!;
-      continue;
-    }
-    if (explored > maxStates) {
-      return { ok: "Unknown", bestPrefix: Array.from(bestOps.subarray(0, Math.max(bestLen, 0))), stuck, explored };
-    }
-    stackNode[depth] = cursor;
-    stackState[depth] = state;
+  // The current path: the call node placed at each depth and the state before it.
+  const pathNode = new Int32Array(n);
+  const pathState: S[] = new Array(n);
+  let depth = 0;
+  let bitHash = 0;
+  let state = model.init();
+  // Per path node, once its known ops are exhausted: the unknown-op children, generated (and
+  // cached) all at once so that a chain u1,u2 is pruned by its sibling u2 alone.
+  const childNode: number[] = [];
+  const childState: S[] = [];
+  const childHash: number[] = [];
+  let childTop = 0;
+  const frameLo = new Int32Array(n + 1);
+  const frameNext = new Int32Array(n + 1);
+  const frameStuck = new Int32Array(n + 1);
+
+  // Longest prefix, maintained incrementally: bestOps[0..lowWater) is known to equal the path.
+  const bestOps = new Int32Array(n);
+  let bestLen = -1;
+  let lowWater = 0;
+  let stuck = -1;
+  const partial = (ok: CheckVerdict): SearchOutcome => ({ ok, bestPrefix: Array.from(bestOps.subarray(0, Math.max(bestLen, 0))), stuck, explored });
+
+  const descend = (node: number, newState: S, newHash: number): void => {
+    const op = opOf[node]!;
+    bits[op >>> 5]! |= 1 << (op & 31);
+    pathNode[depth] = node;
+    pathState[depth] = state;
     depth++;
     state = newState;
     bitHash = newHash;
     if (!unknown[op]) remainingKnown--;
-    lift(l, cursor);
-    cursor = next[HEAD]!;
-    phase = 1;
+    lift(l, node);
+  };
+
+  let scanning = true; // true: trying known ops from `cursor`; false: trying this node's unknown-op children
+  let cursor = next[HEAD]!;
+  let iterations = 0;
+  for (;;) {
+    if (remainingKnown === 0) {
+      const lin: number[] = new Array(depth);
+      for (let i = 0; i < depth; i++) lin[i] = opOf[pathNode[i]!]!;
+      return { ok: "Ok", linearization: lin, bestPrefix: lin, stuck: -1, explored };
+    }
+    if (++iterations % CLOCK_CHECK_EVERY === 0 && performance.now() > deadline) return partial("Unknown");
+    if (explored > maxStates) return partial("Unknown");
+
+    if (scanning) {
+      if (cursor !== NIL && !isReturn[cursor]) {
+        const op = opOf[cursor]!;
+        if (!unknown[op]) {
+          const o = ops[op]!;
+          const newState = model.step(state, o.input, o.output);
+          if (newState !== undefined) {
+            const w = op >>> 5;
+            const bit = 1 << (op & 31);
+            bits[w]! |= bit;
+            const newHash = bitHash ^ zob[op]!;
+            const fresh = insertOrPrune(mix(newHash, model.hash(newState)), newState);
+            bits[w]! &= ~bit;
+            if (fresh) {
+              descend(cursor, newState, newHash);
+              cursor = next[HEAD]!;
+              continue;
+            }
+          }
+        }
+        cursor = next[cursor]!;
+        continue;
+      }
+      // Known ops exhausted at this node (a pending op's return is reached): generate the
+      // unknown-op children of the current window.
+      frameStuck[depth] = cursor === NIL ? -1 : opOf[cursor]!;
+      frameLo[depth] = childTop;
+      frameNext[depth] = childTop;
+      if (unknownCount > 0) {
+        for (let e = next[HEAD]!; e !== NIL && !isReturn[e]; e = next[e]!) {
+          const op = opOf[e]!;
+          if (!unknown[op]) continue;
+          const o = ops[op]!;
+          const newState = model.step(state, o.input, o.output);
+          if (newState === undefined) continue;
+          const w = op >>> 5;
+          const bit = 1 << (op & 31);
+          bits[w]! |= bit;
+          if (insertOrPrune(mix(bitHash, model.hash(newState)), newState)) {
+            childNode[childTop] = e;
+            childState[childTop] = newState;
+            childHash[childTop] = bitHash; // unknown ops do not enter the Zobrist hash
+            childTop++;
+          }
+          bits[w]! &= ~bit;
+        }
+      }
+      scanning = false;
+      continue;
+    }
+
+    const i = frameNext[depth]!;
+    if (i < childTop) {
+      frameNext[depth] = i + 1;
+      descend(childNode[i]!, childState[i]!, childHash[i]!);
+      scanning = true;
+      cursor = next[HEAD]!;
+      continue;
+    }
+    // Dead end: drop this node's children, record the furthest point, backtrack.
+    for (let k = frameLo[depth]!; k < childTop; k++) childState[k] = undefined as S;
+    childTop = frameLo[depth]!;
+    if (depth > bestLen) {
+      for (let k = lowWater; k < depth; k++) bestOps[k] = opOf[pathNode[k]!]!;
+      bestLen = depth;
+      lowWater = depth;
+      stuck = frameStuck[depth]!;
+    }
+    if (depth === 0) return partial("Illegal");
+    depth--;
+    if (depth < lowWater) lowWater = depth;
+    const node = pathNode[depth]!;
+    const op = opOf[node]!;
+    state = pathState[depth]!;
+    pathState[depth] = undefined as S;
+    bits[op >>> 5]! &= ~(1 << (op & 31));
+    bitHash ^= zob[op]!;
+    unlift(l, node);
+    if (unknown[op]) {
+      scanning = false; // continue with the parent's next unknown-op child
+    } else {
+      remainingKnown++;
+      scanning = true;
+      cursor = next[node]!;
+    }
   }
 }
 
