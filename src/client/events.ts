@@ -1,0 +1,73 @@
+/**
+ * @module client/events
+ * An event recorder like client-go's: core/v1 Events about an object, with repeats of
+ * the same reason and message folded into one Event whose count grows (kubectl
+ * describe shows "x3 over 2m").
+ */
+import type { KObj, KubeClient } from "./client.ts";
+import { R } from "./resources.ts";
+import { rfc3339 } from "../api/registry/objects.ts";
+import { logger } from "../util/log.ts";
+
+const log = logger("events");
+
+interface Seen {
+  name: string;
+  namespace: string;
+  count: number;
+  first: string;
+  at: number;
+}
+
+export class EventRecorder {
+  private seen = new Map<string, Seen>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly component: string,
+    private readonly host?: string,
+  ) {}
+
+  /** Fire and forget: failures are logged, never thrown. */
+  event(obj: KObj, type: "Normal" | "Warning", reason: string, message: string, fieldPath?: string) {
+    void this.record(obj, type, reason, message, fieldPath).catch((e) => log.debug("event not recorded", { reason, error: e as Error }));
+  }
+
+  private async record(obj: KObj, type: string, reason: string, message: string, fieldPath?: string) {
+    const m = obj.metadata ?? {};
+    const namespace = m.namespace || "default";
+    const key = `${m.uid}|${fieldPath ?? ""}|${type}|${reason}|${message}`;
+    const now = new Date();
+    const ts = rfc3339(now);
+    const prev = this.seen.get(key);
+    if (prev && now.getTime() - prev.at < 10 * 60_000) {
+      prev.count++;
+      prev.at = now.getTime();
+      try {
+        await this.client.patch(R.events, prev.namespace, prev.name, { count: prev.count, lastTimestamp: ts });
+        return;
+      } catch {
+        /* fall through and create a new one */
+      }
+    }
+    if (this.seen.size > 4096) this.seen.clear();
+    const name = `${m.name}.${(now.getTime() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
+    const ev = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name, namespace },
+      involvedObject: { kind: obj.kind, namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: obj.apiVersion, resourceVersion: m.resourceVersion, ...(fieldPath ? { fieldPath } : {}) },
+      reason,
+      message,
+      type,
+      source: { component: this.component, ...(this.host ? { host: this.host } : {}) },
+      firstTimestamp: ts,
+      lastTimestamp: ts,
+      count: 1,
+      reportingComponent: this.component,
+      reportingInstance: this.host ?? "",
+    };
+    await this.client.create(R.events, namespace, ev);
+    this.seen.set(key, { name, namespace, count: 1, first: ts, at: now.getTime() });
+  }
+}
