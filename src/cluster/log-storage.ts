@@ -23,6 +23,7 @@ import {
   InvalidStorageArgumentError,
   type LogStorage,
   type StorageUpdate,
+  bootstrapUpdate,
   cloneSnapshot,
   copyConfState,
   validateAppend,
@@ -377,8 +378,7 @@ export class SqliteLogStorage implements LogStorage {
     if (this.lastIndexUnchecked() !== 0 || this.hard.term !== 0 || this.conf.confState.voters.length > 0) {
       throw new InvalidStorageArgumentError("cannot bootstrap a storage that is not empty");
     }
-    if (confState.voters.length === 0) throw new InvalidStorageArgumentError("bootstrap needs at least one voter");
-    this.saveConfState(confState, 0);
+    this.save(bootstrapUpdate(confState));
   }
 
   close(): void {

@@ -229,6 +229,10 @@ export class RawNode {
   lastIndex(): number {
     return this.raft.raftLog.lastIndex();
   }
+  /** Term of the entry at `index`, or undefined when it is compacted or beyond the log. */
+  termAt(index: number): number | undefined {
+    return this.raft.raftLog.termOrUndefined(index);
+  }
 
   /** The last send to `id` failed: fall back to probing. */
   reportUnreachable(id: number): void {

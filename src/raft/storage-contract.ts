@@ -65,8 +65,15 @@ export function runStorageContract(name: string, make: () => StorageHarness): vo
       withStorage(({ storage: s }) => {
         expect(() => s.bootstrap({ voters: [], learners: [] })).toThrow(InvalidStorageArgumentError);
         s.bootstrap({ voters: [3, 1, 2], learners: [4] });
-        expect(s.initialState().confState).toEqual({ voters: [1, 2, 3], learners: [4] });
-        expect(s.initialState().confIndex).toBe(0);
+        expect(s.initialState()).toEqual({
+          hardState: { term: 1, vote: 0, commit: 1 },
+          confState: { voters: [1, 2, 3], learners: [4] },
+          confIndex: 1,
+        });
+        // the membership lives in a snapshot at index 1 that joining servers receive
+        expect(s.snapshot().metadata).toEqual({ index: 1, term: 1, confState: { voters: [1, 2, 3], learners: [4] } });
+        expect(s.snapshot().data.length).toBe(0);
+        expect([s.firstIndex(), s.lastIndex(), s.term(1)]).toEqual([2, 1, 1]);
         expect(() => s.bootstrap({ voters: [1], learners: [] })).toThrow(InvalidStorageArgumentError);
       }),
     );
@@ -194,7 +201,7 @@ export function runStorageContract(name: string, make: () => StorageHarness): vo
       "the newest of snapshot membership and applied conf change wins",
       withStorage(({ storage: s }) => {
         s.bootstrap({ voters: [1], learners: [] });
-        s.save({ entries: ents(1, 8, 1), hardState: { term: 1, vote: 1, commit: 8 } });
+        s.save({ entries: ents(2, 8, 1), hardState: { term: 1, vote: 1, commit: 8 } });
         s.saveConfState({ voters: [1], learners: [2] }, 3);
         expect(s.initialState()).toMatchObject({ confState: { voters: [1], learners: [2] }, confIndex: 3 });
         s.createSnapshot(5, { voters: [1, 2], learners: [] }, new Uint8Array());
@@ -220,7 +227,7 @@ export function runStorageContract(name: string, make: () => StorageHarness): vo
         if (h.reopen === undefined) return;
         let s = h.storage;
         s.bootstrap({ voters: [1, 2], learners: [] });
-        s.save({ entries: ents(1, 9, 2), hardState: { term: 2, vote: 1, commit: 7 } });
+        s.save({ entries: ents(2, 9, 2), hardState: { term: 2, vote: 1, commit: 7 } });
         s.createSnapshot(6, { voters: [1, 2], learners: [3] }, new TextEncoder().encode("six"));
         s.compact(4);
         s.saveConfState({ voters: [1, 2, 3], learners: [] }, 7);

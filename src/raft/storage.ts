@@ -64,7 +64,12 @@ export interface LogStorage extends RaftStorage {
   compact(index: number): void;
   /** Records the membership in effect after applying the conf change at `index`. */
   saveConfState(confState: ConfState, index: number): void;
-  /** Bootstraps an empty storage with an initial membership (at index 0). */
+  /**
+   * Bootstraps an empty storage with an initial membership, as etcd recommends: a
+   * snapshot at index 1 (term 1) carrying the ConfState and an empty state-machine
+   * image. Servers that join later start empty and receive this membership with the
+   * leader's snapshot, so the log never has to replay the bootstrap.
+   */
   bootstrap(confState: ConfState): void;
   close(): void;
 }
@@ -231,8 +236,7 @@ export class MemoryStorage implements LogStorage {
     if (this.lastIndex() !== 0 || this.hard.term !== 0 || this.conf.cs.voters.length > 0) {
       throw new InvalidStorageArgumentError("cannot bootstrap a storage that is not empty");
     }
-    if (confState.voters.length === 0) throw new InvalidStorageArgumentError("bootstrap needs at least one voter");
-    this.conf = { cs: copyConfState(confState), index: 0 };
+    this.save(bootstrapUpdate(confState));
   }
 
   close(): void {
@@ -248,5 +252,23 @@ export function cloneSnapshot(s: Snapshot): Snapshot {
   return {
     metadata: { index: s.metadata.index, term: s.metadata.term, confState: copyConfState(s.metadata.confState) },
     data: s.data.slice(),
+  };
+}
+
+export const BOOTSTRAP_INDEX = 1;
+export const BOOTSTRAP_TERM = 1;
+
+/** The durable state of a freshly bootstrapped server (see LogStorage.bootstrap). */
+export function bootstrapUpdate(confState: ConfState): StorageUpdate {
+  if (confState.voters.length === 0) throw new InvalidStorageArgumentError("bootstrap needs at least one voter");
+  if (confState.voters.some((id) => confState.learners.includes(id))) {
+    throw new InvalidStorageArgumentError("a node cannot be both voter and learner");
+  }
+  return {
+    snapshot: {
+      metadata: { index: BOOTSTRAP_INDEX, term: BOOTSTRAP_TERM, confState: copyConfState(confState) },
+      data: new Uint8Array(0),
+    },
+    hardState: { term: BOOTSTRAP_TERM, vote: 0, commit: BOOTSTRAP_INDEX },
   };
 }

@@ -10,6 +10,10 @@ import type { RaftConfig } from "./raft.ts";
 import { MemoryStorage } from "./storage.ts";
 import { type ConfState, type Entry, type Message, type MessageType, type ReadState, decodeConfChange } from "./types.ts";
 
+function decodeFsm(data: Uint8Array): string[] {
+  return data.length === 0 ? [] : (JSON.parse(new TextDecoder().decode(data)) as string[]);
+}
+
 /** Deterministic PRNG for tests (mulberry32). */
 export function seededRandom(seed: number): (n: number) => number {
   let a = seed >>> 0;
@@ -27,6 +31,12 @@ export interface TestNodeOptions extends Partial<Omit<RaftConfig, "id" | "storag
   storage?: MemoryStorage;
   /** Skip bootstrapping the storage (a node joining later, or restarting on existing storage). */
   noBootstrap?: boolean;
+  /**
+   * Bootstrap like production (LogStorage.bootstrap: a snapshot at index 1) instead of the
+   * default test shortcut (the membership recorded at index 0 with an empty log, like
+   * etcd's tests). Needed when servers join later and must learn the initial membership.
+   */
+  realBootstrap?: boolean;
   learners?: number[];
   /** Take a snapshot and compact every N applied entries (0: never). */
   snapshotEvery?: number;
@@ -54,7 +64,9 @@ export class TestNode {
     this.opts = opts;
     this.storage = opts.storage ?? new MemoryStorage();
     if (!opts.noBootstrap && opts.storage === undefined) {
-      this.storage.bootstrap({ voters: peers, learners: opts.learners ?? [] });
+      const cs = { voters: peers, learners: opts.learners ?? [] };
+      if (opts.realBootstrap) this.storage.bootstrap(cs);
+      else this.storage.saveConfState(cs, 0);
     }
     this.confState = this.storage.initialState().confState;
     this.rn = this.makeRawNode();
@@ -66,7 +78,7 @@ export class TestNode {
     this.confState = init.confState;
     this.confIndex = init.confIndex;
     const snap = this.storage.snapshot();
-    if (snap.metadata.index > 0) this.fsm = JSON.parse(new TextDecoder().decode(snap.data)) as string[];
+    if (snap.metadata.index > 0) this.fsm = decodeFsm(snap.data);
     return new RawNode({
       electionTick: 10,
       heartbeatTick: 1,
@@ -87,15 +99,28 @@ export class TestNode {
     this.rn = this.makeRawNode();
   }
 
+  /**
+   * Like etcd's server (createMergedSnapshotMessage): a snapshot goes out as the state
+   * machine at the applied index with the membership in effect there, so a server added
+   * after the last stored snapshot finds itself in it.
+   */
+  private freshSnapshotMessage(m: Message): Message {
+    const index = this.rn.applied;
+    const term = this.rn.termAt(index);
+    if (term === undefined || m.snapshot === undefined || index <= m.snapshot.metadata.index) return m;
+    const data = new TextEncoder().encode(JSON.stringify(this.fsm));
+    return { ...m, snapshot: { metadata: { index, term, confState: this.confState }, data } };
+  }
+
   /** Runs Ready loops until there is no work; returns the messages to send. */
   drain(): Message[] {
     const out: Message[] = [];
     while (this.rn.hasReady()) {
       const rd = this.rn.ready();
       this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
-      out.push(...rd.messages);
+      for (const m of rd.messages) out.push(m.type === "MsgSnap" ? this.freshSnapshotMessage(m) : m);
       if (rd.snapshot !== undefined) {
-        this.fsm = JSON.parse(new TextDecoder().decode(rd.snapshot.data)) as string[];
+        this.fsm = decodeFsm(rd.snapshot.data);
         this.confState = rd.snapshot.metadata.confState;
       }
       for (const e of rd.committedEntries) {
@@ -240,4 +265,24 @@ export class Network {
     for (const n of this.nodes.values()) if (!n.stopped && n.rn.state === "leader") return n;
     return undefined;
   }
+}
+
+export interface NodeSetup extends TestNodeOptions {
+  /** Log entries as a list of terms for indexes 1..n. */
+  logTerms?: number[];
+  term?: number;
+  vote?: number;
+  commit?: number;
+}
+
+/** A node with a pre-built durable state (log, term, vote, commit), as after a restart. */
+export function nodeWithState(id: number, peers: number[], setup: NodeSetup = {}): TestNode {
+  const storage = new MemoryStorage();
+  storage.saveConfState({ voters: peers, learners: setup.learners ?? [] }, 0);
+  const terms = setup.logTerms ?? [];
+  storage.save({
+    entries: terms.map((t, i) => ({ index: i + 1, term: t, type: "normal" as const, data: `e${i + 1}` })),
+    hardState: { term: setup.term ?? terms[terms.length - 1] ?? 0, vote: setup.vote ?? 0, commit: setup.commit ?? 0 },
+  });
+  return new TestNode(id, peers, { ...setup, storage });
 }
