@@ -286,7 +286,7 @@ describe("$retainKeys", () => {
     });
   });
   test("Deployment strategy Recreate with retainKeys drops rollingUpdate", () => {
-    const live = { spec: { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1 } } } };
+    const live: JsonObject = { spec: { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1 } } } };
     expect(smp(live, { spec: { strategy: { $retainKeys: ["type"], type: "Recreate" } } }, deploySchema)).toEqual({
       spec: { strategy: { type: "Recreate" } },
     });
@@ -319,7 +319,7 @@ describe("lists of maps with a merge key", () => {
     });
   });
   test("patch order wins over the live order for patched items", () => {
-    const original = { mergingList: [{ name: "1" }, { name: "2", value: "b" }, { name: "3" }] };
+    const original: JsonObject = { mergingList: [{ name: "1" }, { name: "2", value: "b" }, { name: "3" }] };
     expect(smp(original, { mergingList: [{ name: "3", value: "c" }, { name: "1", value: "a" }, { name: "2", other: "x" }] })).toEqual({
       mergingList: [{ name: "3", value: "c" }, { name: "1", value: "a" }, { name: "2", value: "b", other: "x" }],
     });
@@ -328,7 +328,7 @@ describe("lists of maps with a merge key", () => {
     });
   });
   test("$patch: delete removes every item with that key, missing ones are ignored", () => {
-    const original = { mergingList: [{ name: "1" }, { name: "1" }, { name: "2", value: "a" }, { name: "3" }, { name: "3" }] };
+    const original: JsonObject = { mergingList: [{ name: "1" }, { name: "1" }, { name: "2", value: "a" }, { name: "3" }, { name: "3" }] };
     expect(smp(original, { mergingList: [{ name: "1", $patch: "delete" }, { name: "3", $patch: "delete" }, { name: "9", $patch: "delete" }] })).toEqual({
       mergingList: [{ name: "2", value: "a" }],
     });
@@ -340,7 +340,7 @@ describe("lists of maps with a merge key", () => {
     });
   });
   test("nested merge lists merge, nested non-merge lists are replaced", () => {
-    const original = { mergingList: [{ name: "1", mergingList: [{ name: "a" }, { name: "b", value: "2" }], nonMergingList: [{ name: "x" }, { name: "y" }] }] };
+    const original: JsonObject = { mergingList: [{ name: "1", mergingList: [{ name: "a" }, { name: "b", value: "2" }], nonMergingList: [{ name: "x" }, { name: "y" }] }] };
     const out = smp(original, { mergingList: [{ name: "1", mergingList: [{ name: "a", value: "1" }], nonMergingList: [{ name: "z" }] }] });
     expect(out).toEqual({
       mergingList: [{ name: "1", mergingList: [{ name: "a", value: "1" }, { name: "b", value: "2" }], nonMergingList: [{ name: "z" }] }],
@@ -382,7 +382,7 @@ describe("lists of scalars", () => {
   test("no strategy: replaced", () => {
     expect(smp({ nonMergingList: [{ name: "1" }, { name: "2" }] }, { nonMergingList: [{ name: "2" }] })).toEqual({ nonMergingList: [{ name: "2" }] });
     const dep = patchMetaFor("apps", "v1", "Deployment");
-    const live = { spec: { template: { spec: { containers: [{ name: "c", args: ["a", "b"], command: ["x"] }], tolerations: [{ key: "k" }] } } } };
+    const live: JsonObject = { spec: { template: { spec: { containers: [{ name: "c", args: ["a", "b"], command: ["x"] }], tolerations: [{ key: "k" }] } } } };
     const out = smp(live, { spec: { template: { spec: { containers: [{ name: "c", args: ["c"] }], tolerations: [{ key: "j" }] } } } }, dep);
     expect(out).toEqual({ spec: { template: { spec: { containers: [{ name: "c", args: ["c"], command: ["x"] }], tolerations: [{ key: "j" }] } } } });
   });
@@ -396,7 +396,7 @@ describe("lists of scalars", () => {
 
 describe("$setElementOrder", () => {
   test("server-only items keep their relative position", () => {
-    const live = { mergingList: [{ name: "1", other: "a" }, { name: "2", value: "2", other: "b" }] };
+    const live: JsonObject = { mergingList: [{ name: "1", other: "a" }, { name: "2", value: "2", other: "b" }] };
     const out = smp(live, {
       "$setElementOrder/mergingList": [{ name: "4" }, { name: "1" }, { name: "2" }, { name: "3" }],
       mergingList: [{ name: "4", value: "4" }, { name: "3", value: "3" }],
@@ -443,7 +443,7 @@ describe("$setElementOrder", () => {
     expect(fails(() => smp({}, { "$setElementOrder/": [] })).message).toBe("invalid patch format of setElementOrder list");
   });
   test("schema gap: a merge list the schema does not know is merged by the key the order names", () => {
-    const live = { widgets: [{ id: "a", v: 1 }, { id: "b", v: 2 }] };
+    const live: JsonObject = { widgets: [{ id: "a", v: 1 }, { id: "b", v: 2 }] };
     const out = smp(live, { "$setElementOrder/widgets": [{ id: "b" }, { id: "a" }], widgets: [{ id: "a", v: 9 }] }, undefined);
     expect(out).toEqual({ widgets: [{ id: "b", v: 2 }, { id: "a", v: 9 }] });
     const del = smp(live, { widgets: [{ $patch: "delete", id: "a" }] }, undefined);
