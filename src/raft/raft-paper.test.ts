@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Network, TestNode, nodeWithState } from "./test-network.ts";
-import { type Message, newMessage } from "./types.ts";
+import { type Message, type StateType, newMessage } from "./types.ts";
 
 const basic = { preVote: false, checkQuorum: false };
 const msg = newMessage;
@@ -100,7 +100,7 @@ describe("Raft paper §5.2: leader election", () => {
     });
   }
 
-  const table: Array<[number, Record<number, boolean>, string]> = [
+  const table: Array<[number, Record<number, boolean>, StateType]> = [
     [1, {}, "leader"],
     [3, { 2: true, 3: true }, "leader"],
     [3, { 2: true }, "leader"],
