@@ -65,7 +65,13 @@ export class MvccStateMachine {
   private readonly restoreListeners = new Set<() => void>();
   private closed = false;
 
-  constructor(readonly path: string, private readonly opts: MvccOptions = {}) {
+  private readonly opts: MvccOptions;
+  private begin!: Statement;
+  private commit!: Statement;
+
+  /** `path` may be ":memory:"; `opts` may be just the sync mode ("full" by default). */
+  constructor(readonly path: string, opts: MvccOptions | SyncMode = {}) {
+    this.opts = typeof opts === "string" ? { sync: opts } : opts;
     this.attach(isMemory(path) ? new Database(":memory:", { strict: true }) : new Database(path, { create: true, strict: true }));
   }
 
@@ -78,6 +84,8 @@ export class MvccStateMachine {
     this.vacuumer = new Vacuumer(db);
     this.applied = meta.applied_index;
     this.vacuumed = meta.vacuumed_rev;
+    this.begin = db.prepare("BEGIN IMMEDIATE");
+    this.commit = db.prepare("COMMIT");
     this.metaUpdate = db.prepare("UPDATE meta SET applied_index = ?, rev = ?, compact_rev = ? WHERE id = 1");
     this.leaseGet = db.prepare("SELECT id, ttl, expiry FROM leases WHERE id = ?");
     this.leaseExpired = db.prepare("SELECT id FROM leases WHERE expiry <= ? ORDER BY expiry, id LIMIT ?");
@@ -108,13 +116,13 @@ export class MvccStateMachine {
     const results: CommandResult[] = [];
     const events: WatchEvent[] = [];
     const [rev0, compact0] = [a.rev, a.compactRev];
-    this.db.exec("BEGIN IMMEDIATE");
+    this.begin.run();
     try {
       for (let i = 0; i < entries.length; i++) {
         results.push(fresh[i] ? a.apply(entries[i]!.cmd, events) : { op: "noop", revision: a.rev, duplicate: true });
       }
       this.metaUpdate.run(next - 1, a.rev, a.compactRev);
-      this.db.exec("COMMIT");
+      this.commit.run();
     } catch (err) {
       if (this.db.inTransaction) this.db.exec("ROLLBACK");
       a.rev = rev0;
