@@ -19,20 +19,38 @@ export class Vacuumer {
   private readonly delLiveTombstone: Statement<unknown, [string, number]>;
   private readonly setVacuumed: Statement<unknown, [number]>;
 
-  constructor(private readonly db: Database) {
+  /** `syncPragma`: the connection's normal synchronous setting, restored after each step. */
+  constructor(private readonly db: Database, private readonly syncPragma: "FULL" | "NORMAL") {
     this.scan = db.prepare("SELECT rev, key, prev_rev, deleted FROM history WHERE rev > ? AND rev <= ? ORDER BY rev LIMIT ?");
     this.delHist = db.prepare("DELETE FROM history WHERE rev = ?");
     this.delLiveTombstone = db.prepare("DELETE FROM live WHERE key = ? AND mod_rev = ? AND deleted = 1");
     this.setVacuumed = db.prepare("UPDATE meta SET vacuumed_rev = ? WHERE id = 1");
   }
 
-  /** One bounded transaction: examines at most `maxRows` history rows in (vacuumedRev, compactRev]. Returns the new vacuumed revision. */
-  step(vacuumedRev: number, compactRev: number, maxRows: number): { vacuumedRev: number; examined: number } {
+  /**
+   * One short transaction over history rows in (vacuumedRev, compactRev]: stops after
+   * `maxRows` rows or once `budgetMs` has passed (checked every 64 rows), whichever
+   * comes first. Returns the new vacuumed revision.
+   */
+  step(vacuumedRev: number, compactRev: number, maxRows: number, budgetMs: number): { vacuumedRev: number; examined: number } {
     if (vacuumedRev >= compactRev) return { vacuumedRev, examined: 0 };
-    let upTo = vacuumedRev;
+    const deadline = performance.now() + budgetMs;
+    // Vacuum is physical upkeep that can simply be redone, so its commit need not wait
+    // for an fsync; the next durable commit syncs the WAL up to and including it.
+    this.db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      return this.db.transaction(() => this.vacuumRows(vacuumedRev, compactRev, maxRows, deadline))();
+    } finally {
+      this.db.exec(`PRAGMA synchronous = ${this.syncPragma}`);
+    }
+  }
+
+  private vacuumRows(from: number, compactRev: number, maxRows: number, deadline: number): { vacuumedRev: number; examined: number } {
+    let upTo = from;
     let examined = 0;
-    this.db.transaction(() => {
-      const rows = this.scan.all(vacuumedRev, compactRev, maxRows);
+    while (examined < maxRows) {
+      const want = Math.min(64, maxRows - examined);
+      const rows = this.scan.all(upTo, compactRev, want);
       for (const r of rows) {
         if (r.prev_rev) this.delHist.run(r.prev_rev);
         if (r.deleted) {
@@ -40,10 +58,15 @@ export class Vacuumer {
           this.delLiveTombstone.run(r.key, r.rev);
         }
       }
-      examined = rows.length;
-      upTo = rows.length < maxRows ? compactRev : rows[rows.length - 1]!.rev;
-      this.setVacuumed.run(upTo);
-    })();
+      examined += rows.length;
+      if (rows.length < want) {
+        upTo = compactRev;
+        break;
+      }
+      upTo = rows[rows.length - 1]!.rev;
+      if (performance.now() >= deadline) break;
+    }
+    this.setVacuumed.run(upTo);
     return { vacuumedRev: upTo, examined };
   }
 

@@ -81,7 +81,7 @@ export class MvccStateMachine {
     this.db = db;
     this.applier = new Applier(db, meta.rev, meta.compact_rev);
     this.reader = new MvccReader(db);
-    this.vacuumer = new Vacuumer(db);
+    this.vacuumer = new Vacuumer(db, (this.opts.sync ?? "full") === "full" ? "FULL" : "NORMAL");
     this.applied = meta.applied_index;
     this.vacuumed = meta.vacuumed_rev;
     this.begin = db.prepare("BEGIN IMMEDIATE");
@@ -216,10 +216,13 @@ export class MvccStateMachine {
     return this.vacuumed < this.applier.compactRev;
   }
 
-  /** Removes unreachable history for at most `maxRows` rows in one short transaction. */
-  vacuumStep(maxRows = 2000): { examined: number; done: boolean } {
+  /**
+   * Removes unreachable history in one short transaction: at most `maxRows` rows and
+   * about `budgetMs` of work (physical only: the logical state and digest do not change).
+   */
+  vacuumStep(maxRows = 2000, budgetMs = 2): { examined: number; done: boolean } {
     this.assertOpen();
-    const r = this.vacuumer.step(this.vacuumed, this.applier.compactRev, maxRows);
+    const r = this.vacuumer.step(this.vacuumed, this.applier.compactRev, maxRows, budgetMs);
     this.vacuumed = r.vacuumedRev;
     return { examined: r.examined, done: !this.vacuumPending() };
   }

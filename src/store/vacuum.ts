@@ -8,8 +8,10 @@
 import type { MvccStateMachine } from "./mvcc.ts";
 
 export interface VacuumLoopOptions {
-  /** History rows examined per step (one transaction). */
+  /** Most history rows examined per step (one transaction). */
   stepRows?: number;
+  /** Time budget per step, ms (the write lock is held about this long). */
+  stepBudgetMs?: number;
   /** Pages freed per reclaim step. */
   reclaimPages?: number;
   /** Reclaim when free pages exceed this share of the file (and at least 1 MiB). */
@@ -21,11 +23,13 @@ export class VacuumLoop {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   private readonly stepRows: number;
+  private readonly stepBudgetMs: number;
   private readonly reclaimPages: number;
   private readonly reclaimFreeRatio: number;
 
   constructor(private readonly sm: MvccStateMachine, opts: VacuumLoopOptions = {}) {
-    this.stepRows = opts.stepRows ?? 2000;
+    this.stepRows = opts.stepRows ?? 5000;
+    this.stepBudgetMs = opts.stepBudgetMs ?? 2;
     this.reclaimPages = opts.reclaimPages ?? 256;
     this.reclaimFreeRatio = opts.reclaimFreeRatio ?? 0.25;
   }
@@ -59,7 +63,7 @@ export class VacuumLoop {
     if (this.stopped) return;
     try {
       if (this.sm.vacuumPending()) {
-        this.sm.vacuumStep(this.stepRows);
+        this.sm.vacuumStep(this.stepRows, this.stepBudgetMs);
         setImmediate(() => this.step());
         return;
       }
