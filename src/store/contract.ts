@@ -317,6 +317,24 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         }
       });
 
+      it("watches a single key exactly (not its siblings with a longer name)", async () => {
+        const start = await store.currentRevision();
+        await store.create("/ex/a", "1");
+        await store.create("/ex/ab", "1");
+        await store.create("/ex/a/child", "1");
+        const w = store.watch("/ex/a", { afterRevision: start, exact: true });
+        try {
+          const hist = await collectEvents(w, 1);
+          expect(hist.map((e) => e.kv.key)).toEqual(["/ex/a"]);
+          await store.create("/ex/abc", "1");
+          await store.delete("/ex/a");
+          const live = await collectEvents(w, 1);
+          expect(live.map((e) => [e.type, e.kv.key])).toEqual([["delete", "/ex/a"]]);
+        } finally {
+          w.cancel();
+        }
+      });
+
       it("starting at a future revision delivers only events after it", async () => {
         const cur = await store.currentRevision();
         const w = store.watch("/fut/", { afterRevision: cur + 2 });

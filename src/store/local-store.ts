@@ -25,7 +25,7 @@ import {
   type Watcher,
   type WatchOptions,
 } from "./types.ts";
-import { assertValidCommand, InvalidCommandError } from "./validate.ts";
+import { assertValidCommand, assertValidWatch, InvalidCommandError } from "./validate.ts";
 import { VacuumLoop } from "./vacuum.ts";
 import { WatchHub } from "./watch-hub.ts";
 
@@ -157,6 +157,7 @@ export class LocalStore implements Store {
   }
 
   watch(prefix: string, opts: WatchOptions): Watcher {
+    assertValidWatch(prefix, opts);
     return this.hub.watch(prefix, opts);
   }
 

@@ -76,6 +76,8 @@ export interface WatchOptions {
   bufferLimit?: number;
   /** Emit a progress batch when the watcher has been idle for this many ms (0: never). */
   progressIntervalMs?: number;
+  /** Watch only the key equal to `prefix` (etcd's single-key watch) instead of every key under it. */
+  exact?: boolean;
 }
 
 export interface Watcher {

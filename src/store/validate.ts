@@ -6,6 +6,7 @@
  * replica instead of wedging the apply loop.
  */
 import type { Command } from "./commands.ts";
+import type { WatchOptions } from "./types.ts";
 import { keyProblem } from "./keys.ts";
 
 /** Largest value accepted, in UTF-16 code units (etcd's default request limit is 1.5 MiB). */
@@ -68,4 +69,17 @@ export function commandProblem(cmd: Command): string | null {
 export function assertValidCommand(cmd: Command): void {
   const problem = commandProblem(cmd);
   if (problem) throw new InvalidCommandError(problem);
+}
+
+/** Throws InvalidCommandError for a watch request that makes no sense. */
+export function assertValidWatch(prefix: unknown, opts: WatchOptions): void {
+  if (typeof prefix !== "string") throw new InvalidCommandError("watch prefix is not a string");
+  if (!opts || !isRev(opts.afterRevision)) throw new InvalidCommandError("watch afterRevision must be a non-negative integer");
+  if (opts.bufferLimit !== undefined && !(Number.isSafeInteger(opts.bufferLimit) && opts.bufferLimit > 0)) {
+    throw new InvalidCommandError("watch bufferLimit must be a positive integer");
+  }
+  if (opts.progressIntervalMs !== undefined && !(typeof opts.progressIntervalMs === "number" && opts.progressIntervalMs >= 0)) {
+    throw new InvalidCommandError("watch progressIntervalMs must be a non-negative number");
+  }
+  if (opts.exact && prefix === "") throw new InvalidCommandError("an exact watch needs a key");
 }

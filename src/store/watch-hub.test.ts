@@ -48,6 +48,19 @@ describe("WatchHub", () => {
     expect(hub.size).toBe(0);
   });
 
+  it("replays an exact-key watch past chunks that hold none of its events", async () => {
+    const src = new FakeSource();
+    const hub = new WatchHub(src, { replayChunk: 2 });
+    for (let i = 0; i < 7; i++) src.put(`/k${i}`);
+    src.put("/k");
+    const w = hub.watch("/k", { afterRevision: 0, exact: true });
+    expect(revs(await w.next())).toEqual([8]);
+    const pending = w.next();
+    hub.publish([src.put("/k1"), src.put("/k")], src.currentRevision());
+    expect(revs(await pending)).toEqual([10]);
+    w.cancel();
+  });
+
   it("cuts off an overflowing watcher only, and drops its queue", async () => {
     const src = new FakeSource();
     const hub = new WatchHub(src, { bufferLimit: 5 });

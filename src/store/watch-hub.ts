@@ -121,6 +121,13 @@ class HubWatcher implements Watcher {
     this.cursor = opts.afterRevision;
     this.bufferLimit = opts.bufferLimit ?? hub.bufferLimit;
     this.progressIntervalMs = opts.progressIntervalMs ?? 0;
+    this.exact = opts.exact === true;
+  }
+
+  private readonly exact: boolean;
+
+  private matches(key: string): boolean {
+    return this.exact ? key === this.prefix : key.startsWith(this.prefix);
   }
 
   startTimer(): void {
@@ -136,7 +143,7 @@ class HubWatcher implements Watcher {
     if (!this.synced) return;
     const before = this.queue.length;
     for (const ev of events) {
-      if (ev.kv.modRevision > this.cursor && ev.kv.key.startsWith(this.prefix)) this.queue.push(ev);
+      if (ev.kv.modRevision > this.cursor && this.matches(ev.kv.key)) this.queue.push(ev);
     }
     if (revision > this.cursor) this.cursor = revision;
     if (this.queue.length > this.bufferLimit) {
@@ -167,7 +174,7 @@ class HubWatcher implements Watcher {
     if (this.cancelled) return null;
     if (this.queue.length > 0) return this.deliver();
     if (this.error) throw this.error;
-    if (!this.synced) {
+    while (!this.synced) {
       const events = this.replay();
       if (events.length > 0) {
         this.lastDelivery = Date.now();
@@ -212,12 +219,15 @@ class HubWatcher implements Watcher {
       if (err instanceof StoreError) this.fail(err);
       throw err;
     }
-    if (events.length < chunk) {
+    const scanned = events.length;
+    const last = scanned ? events[scanned - 1]!.kv.modRevision : this.cursor;
+    if (this.exact) events = events.filter((e) => e.kv.key === this.prefix);
+    if (scanned < chunk) {
       // Everything up to the current revision has been read, in this same tick.
       this.cursor = Math.max(this.cursor, src.currentRevision());
       this.synced = true;
     } else {
-      this.cursor = events[events.length - 1]!.kv.modRevision;
+      this.cursor = last;
     }
     return events;
   }
