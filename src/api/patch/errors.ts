@@ -3,10 +3,11 @@
  * Typed errors of the patch engines. Each carries the HTTP status and Status `reason` the API
  * server should answer with, matching what kube-apiserver does for the same failure:
  * malformed patch documents are 400 BadRequest, patches that are well formed but cannot be
- * applied to this object are 422 Invalid (as upstream's `NewGenericServerResponse(422, ...)`).
+ * applied to this object are 422 Invalid (as upstream's `NewGenericServerResponse(422, ...)`),
+ * server-side apply conflicts are 409 Conflict (ApplyConflictError in apply.ts).
  */
 
-export type PatchErrorReason = "BadRequest" | "Invalid" | "RequestEntityTooLarge";
+export type PatchErrorReason = "BadRequest" | "Invalid" | "Conflict" | "RequestEntityTooLarge";
 
 /** Base class: a patch could not be applied. Nothing is modified when it is thrown. */
 export class PatchError extends Error {
@@ -14,7 +15,7 @@ export class PatchError extends Error {
   constructor(
     message: string,
     /** HTTP status for the Status answer. */
-    readonly status: 400 | 413 | 422,
+    readonly status: 400 | 409 | 413 | 422,
     readonly reason: PatchErrorReason,
   ) {
     super(message);

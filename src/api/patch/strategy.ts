@@ -6,8 +6,9 @@
  * Only fields that carry a strategy, or lead to one, are listed; any other field has no
  * strategy (maps merge, lists are replaced), which is also upstream's default.
  *
- * `listKeys` is the `+listMapKey` set server-side apply uses for the same associative list
- * when it differs from the single SMP merge key (e.g. ports: containerPort + protocol).
+ * Server-side apply (apply.ts) uses the same data: merge + key = associative list, merge
+ * without key = set, anything else atomic. (Upstream's SSA keys ports by containerPort +
+ * protocol after defaulting; without defaulting we key by the merge key alone.)
  *
  * Custom resources get no metadata (`patchMetaFor` returns undefined) and the API answers
  * strategic merge patches for them with 415, like kube-apiserver.
@@ -20,8 +21,6 @@ export interface PatchField {
   strategy?: PatchStrategy;
   /** patchMergeKey for lists of objects with strategy merge. */
   mergeKey?: string;
-  /** +listMapKey set for server-side apply, when it has more than the merge key. */
-  listKeys?: readonly string[];
   /** Type of the value (for lists: of each element): a key of TYPES, or the type itself. */
   type?: string | PatchType;
 }
@@ -32,7 +31,7 @@ export interface PatchType {
   fields: Readonly<Record<string, PatchField>>;
 }
 
-const m = (mergeKey: string, type?: string, listKeys?: readonly string[]): PatchField => ({ strategy: "merge", mergeKey, type, listKeys });
+const m = (mergeKey: string, type?: string): PatchField => ({ strategy: "merge", mergeKey, type });
 const t = (type: string): PatchField => ({ type });
 
 const conditions = m("type");
@@ -52,12 +51,12 @@ const defs: Record<string, Record<string, PatchField>> = {
     ephemeralContainers: m("name", "Container"),
     imagePullSecrets: m("name"),
     hostAliases: m("ip"),
-    topologySpreadConstraints: m("topologyKey", undefined, ["topologyKey", "whenUnsatisfiable"]),
+    topologySpreadConstraints: m("topologyKey"),
     schedulingGates: m("name"),
     resourceClaims: { strategy: "merge,retainKeys", mergeKey: "name" },
   },
   Container: {
-    ports: m("containerPort", undefined, ["containerPort", "protocol"]),
+    ports: m("containerPort"),
     env: m("name"),
     volumeMounts: m("mountPath"),
     volumeDevices: m("devicePath"),
@@ -72,7 +71,7 @@ const defs: Record<string, Record<string, PatchField>> = {
     ephemeralContainerStatuses: t("ContainerStatus"),
   },
   ContainerStatus: { allocatedResourcesStatus: m("name") },
-  ServiceSpec: { ports: m("port", undefined, ["port", "protocol"]) },
+  ServiceSpec: { ports: m("port") },
   ServiceStatus: { conditions },
   ServiceAccount: { metadata: t("ObjectMeta"), secrets: m("name") },
   NodeSpec: { podCIDRs: { strategy: "merge" } },
