@@ -250,7 +250,7 @@ describe("pod table cells", () => {
 
   test("terminating pod prints Terminating", () => {
     const p = base({ phase: "Running", containerStatuses: [{ name: "app", ready: true, state: { running: {} } }] });
-    p.metadata.deletionTimestamp = "2025-01-01T01:00:30Z";
+    (p.metadata as Obj).deletionTimestamp = "2025-01-01T01:00:30Z";
     expect(podCells(p, now)[2]).toBe("Terminating");
   });
 
