@@ -4,7 +4,8 @@
  * a `configured`, re-applying the same file computes an empty 3-way patch and prints
  * `unchanged` (only true if the server applied $setElementOrder, $retainKeys,
  * $deleteFromPrimitiveList and `$patch: delete` faithfully). Skipped when no kubectl binary
- * is installed.
+ * is installed. Also drives `apply --server-side` through serverSideApply/updateManagedFields:
+ * kubectl prints upstream's conflict error from the 409 Status we build.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +17,7 @@ import { clone, isObject, type JsonObject } from "./json.ts";
 import { strategicMergePatch } from "./strategic.ts";
 import { patchMetaFor } from "./strategy.ts";
 import { PatchError } from "./errors.ts";
+import { ApplyConflictError, managerFromUserAgent, serverSideApply, updateManagedFields } from "./apply.ts";
 
 function findKubectl(version: string): string | undefined {
   for (const dir of ["/usr/bin", "/usr/local/bin"]) {
@@ -46,6 +48,16 @@ class Stub {
 
   get url(): string {
     return `http://127.0.0.1:${this.server.port}`;
+  }
+
+  private updateOptions(req: Request, def: { group: string; version: string; kind: string }) {
+    const url = new URL(req.url);
+    return {
+      manager: url.searchParams.get("fieldManager") ?? managerFromUserAgent(req.headers.get("user-agent")),
+      apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
+      time: "2026-01-01T00:00:00Z",
+      schema: patchMetaFor(def.group, def.version, def.kind),
+    };
   }
 
   private json(body: unknown, status = 200): Response {
@@ -92,15 +104,38 @@ class Stub {
       if (this.objects.has(k)) return this.status(409, "AlreadyExists", "exists");
       Object.assign(meta, { namespace: ns, uid: crypto.randomUUID(), resourceVersion: String(++this.rv), creationTimestamp: "2026-01-01T00:00:00Z" });
       defaults(obj);
-      this.objects.set(k, obj);
-      return this.json(obj, 201);
+      const withFields = updateManagedFields(undefined, obj, this.updateOptions(req, def));
+      this.objects.set(k, withFields);
+      return this.json(withFields, 201);
     }
     if (req.method === "PATCH" && name) {
       const live = this.objects.get(key);
-      if (!live) return this.status(404, "NotFound", `${resource} "${name}" not found`);
       const contentType = (req.headers.get("content-type") ?? "").split(";")[0] as string;
       const body = await req.json();
       this.patches.push({ contentType, body });
+      if (contentType === "application/apply-patch+yaml") {
+        try {
+          const r = serverSideApply(live, body, {
+            manager: url.searchParams.get("fieldManager") ?? "",
+            force: url.searchParams.get("force") === "true",
+            apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
+            time: "2026-01-02T00:00:00Z",
+            schema: patchMetaFor(def.group, def.version, def.kind),
+          });
+          const meta = r.object.metadata as JsonObject;
+          if (r.created) Object.assign(meta, { namespace: ns, uid: crypto.randomUUID(), creationTimestamp: "2026-01-01T00:00:00Z" });
+          if (r.changed || r.created) meta.resourceVersion = String(++this.rv);
+          this.objects.set(key, r.object);
+          return this.json(r.object, r.created ? 201 : 200);
+        } catch (e) {
+          if (e instanceof ApplyConflictError) {
+            return this.json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: e.message, reason: "Conflict", details: { causes: e.causes() }, code: 409 }, 409);
+          }
+          if (e instanceof PatchError) return this.status(e.status, e.reason, e.message);
+          throw e;
+        }
+      }
+      if (!live) return this.status(404, "NotFound", `${resource} "${name}" not found`);
       let out: JsonObject;
       try {
         if (contentType === "application/strategic-merge-patch+json") {
@@ -116,6 +151,7 @@ class Stub {
         if (e instanceof PatchError) return this.status(e.status, e.reason, e.message);
         throw e;
       }
+      out = updateManagedFields(live, out, this.updateOptions(req, def));
       (out.metadata as JsonObject).resourceVersion = String(++this.rv);
       this.objects.set(key, out);
       return this.json(out);
@@ -260,17 +296,21 @@ current-context: x
     });
 
     // Async spawn: the stub server runs on this process's event loop.
-    async function apply(manifest: string): Promise<string> {
+    async function apply(manifest: string, ...flags: string[]): Promise<string> {
+      const r = await run(manifest, ...flags);
+      if (r.code !== 0) throw new Error(`kubectl failed (${r.code}): ${r.out} ${r.err}`);
+      return r.out;
+    }
+    async function run(manifest: string, ...flags: string[]): Promise<{ code: number; out: string; err: string }> {
       const file = join(dir, "m.yaml");
       writeFileSync(file, manifest);
-      const proc = Bun.spawn([kubectl as string, "apply", "-f", file, "--validate=false", "--request-timeout=10s"], {
+      const proc = Bun.spawn([kubectl as string, "apply", "-f", file, "--validate=false", "--request-timeout=10s", ...flags], {
         env: { ...process.env, KUBECONFIG: join(dir, "kubeconfig"), KUBECACHEDIR: join(dir, "cache"), HOME: dir },
         stdout: "pipe",
         stderr: "pipe",
       });
       const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      if (code !== 0) throw new Error(`kubectl failed (${code}): ${out} ${err}`);
-      return out.trim();
+      return { code, out: out.trim(), err: err.trim() };
     }
 
     test("deployment: created, unchanged, configured, unchanged, configured, unchanged", async () => {
@@ -326,6 +366,45 @@ current-context: x
       expect(meta.finalizers).toEqual(["example.com/a", "example.com/c"]); // old object untouched
       expect(((stub.objects.get("configmaps/default/cfg") as JsonObject).metadata as JsonObject).finalizers).toEqual(["example.com/a", "example.com/b"]);
       expect(await apply(cm1)).toBe("configmap/cfg unchanged");
+    }, 60000);
+
+    test("server-side apply: create, re-apply, conflict with client-side apply, force", async () => {
+      const ssa1 = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg3}
+data: {a: "1", b: "2"}
+`;
+      expect(await apply(ssa1, "--server-side")).toBe("configmap/cfg3 serverside-applied");
+      const created = stub.objects.get("configmaps/default/cfg3") as JsonObject;
+      expect(created.data).toEqual({ a: "1", b: "2" });
+      expect(((created.metadata as JsonObject).managedFields as JsonObject[]).map((e) => [e.manager, e.operation])).toEqual([["kubectl", "Apply"]]);
+      expect(await apply(ssa1, "--server-side")).toBe("configmap/cfg3 serverside-applied");
+      expect(stub.objects.get("configmaps/default/cfg3")).toEqual(created);
+
+      // dropping b from the configuration removes it
+      expect(await apply(ssa1.replace(', b: "2"', ""), "--server-side")).toBe("configmap/cfg3 serverside-applied");
+      expect((stub.objects.get("configmaps/default/cfg3") as JsonObject).data).toEqual({ a: "1" });
+
+      // a field owned by client-side apply
+      const csa = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg4}
+data: {a: "1"}
+`;
+      expect(await apply(csa)).toBe("configmap/cfg4 created");
+      const r = await run(csa.replace('a: "1"', 'a: "2"'), "--server-side");
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('error: Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using v1: .data.a');
+      expect((stub.objects.get("configmaps/default/cfg4") as JsonObject).data).toEqual({ a: "1" });
+      expect(await apply(csa.replace('a: "1"', 'a: "2"'), "--server-side", "--force-conflicts")).toBe("configmap/cfg4 serverside-applied");
+      expect((stub.objects.get("configmaps/default/cfg4") as JsonObject).data).toEqual({ a: "2" });
+      const managers = ((stub.objects.get("configmaps/default/cfg4") as JsonObject).metadata as JsonObject).managedFields as JsonObject[];
+      expect(managers.find((e) => e.manager === "kubectl")?.operation).toBe("Apply");
+
+      // another applier's field conflicts for real
+      const other = await run(ssa1.replace('data: {a: "1", b: "2"}', 'data: {a: "9"}'), "--server-side", "--field-manager=other");
+      expect(other.code).not.toBe(0);
+      expect(other.err).toContain('Apply failed with 1 conflict: conflict with "kubectl": .data.a');
     }, 60000);
   });
 }
