@@ -379,6 +379,10 @@ describe("lists of scalars", () => {
       smp({ mergingIntList: [1, 2, 3] }, { "$setElementOrder/mergingIntList": [1, 2, 4], "$deleteFromPrimitiveList/mergingIntList": [3], mergingIntList: [4] }),
     ).toEqual({ mergingIntList: [1, 2, 4] });
   });
+  test("a new value without $setElementOrder goes first (upstream's mergeSortedSlice)", () => {
+    const out = smp({ metadata: { finalizers: ["a", "b"] } }, { metadata: { finalizers: ["x"] } }, cmSchema);
+    expect(out).toEqual({ metadata: { finalizers: ["x", "a", "b"] } });
+  });
   test("no strategy: replaced", () => {
     expect(smp({ nonMergingList: [{ name: "1" }, { name: "2" }] }, { nonMergingList: [{ name: "2" }] })).toEqual({ nonMergingList: [{ name: "2" }] });
     const dep = patchMetaFor("apps", "v1", "Deployment");
@@ -448,6 +452,48 @@ describe("$setElementOrder", () => {
     expect(out).toEqual({ widgets: [{ id: "b", v: 2 }, { id: "a", v: 9 }] });
     const del = smp(live, { widgets: [{ $patch: "delete", id: "a" }] }, undefined);
     expect(del).toEqual({ widgets: [{ id: "b", v: 2 }] });
+  });
+});
+
+describe("pod spec through the built-in schema", () => {
+  const podSchema = patchMetaFor("", "v1", "Pod");
+  test("a new container's own directives are applied, not stored", () => {
+    const live: JsonObject = { spec: { containers: [{ name: "a", image: "x" }] } };
+    const out = smp(
+      live,
+      {
+        spec: {
+          "$setElementOrder/containers": [{ name: "a" }, { name: "b" }],
+          containers: [{ name: "b", image: "y", "$setElementOrder/env": [{ name: "E" }], env: [{ name: "E", value: "1" }, { name: "gone", $patch: "delete" }] }],
+        },
+      },
+      podSchema,
+    );
+    expect(out).toEqual({ spec: { containers: [{ name: "a", image: "x" }, { name: "b", image: "y", env: [{ name: "E", value: "1" }] }] } });
+  });
+  test("volumes: retainKeys per item switches the volume source", () => {
+    const live: JsonObject = { spec: { volumes: [{ name: "v", configMap: { name: "c" } }, { name: "w", emptyDir: {} }] } };
+    const out = smp(live, { spec: { volumes: [{ name: "v", $retainKeys: ["name", "secret"], secret: { secretName: "s" } }] } }, podSchema);
+    expect(out).toEqual({ spec: { volumes: [{ name: "v", secret: { secretName: "s" } }, { name: "w", emptyDir: {} }] } });
+  });
+  test("status conditions merge by type, ownerReferences by uid", () => {
+    const live: JsonObject = {
+      metadata: { ownerReferences: [{ uid: "1", name: "rs-a" }] },
+      status: { conditions: [{ type: "Ready", status: "False" }, { type: "PodScheduled", status: "True" }] },
+    };
+    const out = smp(live, { metadata: { ownerReferences: [{ uid: "2", name: "rs-b" }] }, status: { conditions: [{ type: "Ready", status: "True" }] } }, podSchema);
+    expect(out.status).toEqual({ conditions: [{ type: "Ready", status: "True" }, { type: "PodScheduled", status: "True" }] });
+    expect((out.metadata as JsonObject).ownerReferences).toEqual([{ uid: "2", name: "rs-b" }, { uid: "1", name: "rs-a" }]);
+  });
+  test("CronJob reaches the pod template through jobTemplate", () => {
+    const schema = patchMetaFor("batch", "v1", "CronJob");
+    const live: JsonObject = { spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: "a", image: "1" }, { name: "b", image: "1" }] } } } } } };
+    const out = smp(live, { spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: "b", image: "2" }] } } } } } }, schema);
+    expect(out).toEqual({ spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: "a", image: "1" }, { name: "b", image: "2" }] } } } } } });
+  });
+  test("unknown kinds of custom groups have no metadata; built-in groups get a metadata-only root", () => {
+    expect(patchMetaFor("example.com", "v1", "Widget")).toBeUndefined();
+    expect(patchMetaFor("rbac.authorization.k8s.io", "v1", "Role")?.fields.metadata).toBeDefined();
   });
 });
 
