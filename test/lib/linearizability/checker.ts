@@ -10,27 +10,27 @@
  * means a pending op cannot be placed before its response: backtrack (pop, unlift, try the next
  * entry). An empty stack means illegal; every known op placed means linearizable.
  *
- * Unknown outcomes (return = +Infinity) may take effect at any point after their call, or never,
- * so they are optional: the search succeeds once every *known* op is placed. To keep the search
- * from exploring every subset of them, (1) at each node known ops are tried before unknown ones,
- * and (2) the cache prunes by dominance: a pair (L', s) is skipped when (L, s) was seen with the
- * same known ops and L's unknown ops ⊆ L''s — from (L, s) the same unknown ops can still be
- * placed later or never, and unknown ops never block anything (they have no return entry).
- *
- * Bitsets are Uint32Arrays; the set's hash is a Zobrist hash (xor of a random word per known op)
- * maintained in O(1) per push/pop, so a step allocates only the cache entry it stores.
+ * Two refinements keep real histories tractable:
+ *  - Unknown outcomes (return = +Infinity) may take effect at any point after their call, or
+ *    never: they are optional, and the search succeeds once every known op is placed. At each
+ *    node the known ops are tried first; the unknown ones are then generated together and
+ *    cached before any is explored, so with dominance pruning (memo.ts) a chain u1,u2 is cut by
+ *    its sibling u2 instead of exploring every subset of the unknown ops.
+ *    Unknown ops with the same Model.equivalenceKey are interchangeable, so a node tries only
+ *    the earliest of them.
+ *  - Read-only ops (Model.readOnly): if one is legal now and leaves the state as it is,
+ *    placing it now is as good as any order (later it could only narrow the state, and moving
+ *    it earlier breaks no real-time constraint), so the node gets that single child.
+ *    Concurrent reads then never multiply the search.
+ * Soundness of both is checked against an exhaustive oracle in oracle.test.ts.
  */
-import { buildEntryList, HEAD, lift, NIL, unlift, validateOperation, type EntryList } from "./entries.ts";
+import { buildEntryLists, HEAD, lift, NIL, unlift, validateOperation, type EntryLists } from "./entries.ts";
+import { LinearizedSet, StateCache } from "./memo.ts";
 import type { CheckOptions, CheckResult, CheckVerdict, IllegalPoint, Model, Operation, PartitionResult } from "./types.ts";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_STATES = 2_000_000;
 const CLOCK_CHECK_EVERY = 1024;
-
-interface CacheEntry<S> {
-  bits: Uint32Array;
-  state: S;
-}
 
 /** Outcome of searching one partition, before it is dressed up as a PartitionResult. */
 interface SearchOutcome {
@@ -42,209 +42,192 @@ interface SearchOutcome {
   explored: number;
 }
 
-/** Deterministic 32-bit PRNG (mulberry32) for the Zobrist words: runs are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) | 0;
-  };
-}
+// What the current node does next.
+const PURE = 0; // look for a legal read-only op to force
+const BRANCH = 1; // try known ops one by one from `cursor`
+const CHILDREN = 2; // try its pre-generated unknown-op children
+const DEAD = 3; // nothing left: backtrack
 
-function mix(bitHash: number, stateHash: number): number {
-  return (bitHash ^ Math.imul(stateHash | 0, 0x9e3779b1)) | 0;
-}
-
-/**
- * Compare a stored bitset with a candidate one. Returns 1 if stored dominates (same known ops,
- * stored unknown ⊆ candidate unknown), -1 if the candidate strictly dominates stored, 0 if
- * unrelated.
- */
-function dominance(stored: Uint32Array, cand: Uint32Array, knownMask: Uint32Array): number {
-  let storedSubset = true;
-  let candSubset = true;
-  for (let w = 0; w < stored.length; w++) {
-    const s = stored[w]!;
-    const c = cand[w]!;
-    const diff = s ^ c;
-    if (diff === 0) continue;
-    if ((diff & knownMask[w]!) !== 0) return 0;
-    if ((s & ~c) !== 0) storedSubset = false;
-    if ((c & ~s) !== 0) candSubset = false;
-    if (!storedSubset && !candSubset) return 0;
+function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[], deadline: number, maxStates: number): SearchOutcome {
+  const n = ops.length;
+  const pure = new Uint8Array(n);
+  const skip = new Uint8Array(n);
+  if (model.readOnly) {
+    for (let i = 0; i < n; i++) {
+      const o = ops[i]!;
+      if (!model.readOnly(o.input, o.output)) continue;
+      if (o.return === Infinity) skip[i] = 1; // an observation nobody saw constrains nothing
+      else pure[i] = 1;
+    }
   }
-  if (storedSubset) return 1;
-  return candSubset ? -1 : 0;
-}
-
-function searchPartition<S, I, O>(
-  model: Model<S, I, O>,
-  ops: readonly Operation<I, O>[],
-  deadline: number,
-  maxStates: number,
-): SearchOutcome {
-  const l: EntryList = buildEntryList(ops as readonly Operation<unknown, unknown>[]);
-  const { n, next, opOf, isReturn, unknown } = l;
-  const words = (n + 31) >>> 5;
-  const bits = new Uint32Array(words);
-  const knownMask = new Uint32Array(words);
-  const zob = new Int32Array(n);
-  const rand = mulberry32(0x5eed ^ n);
-  let remainingKnown = 0;
-  let unknownCount = 0;
+  const l: EntryLists = buildEntryLists(ops as readonly Operation<unknown, unknown>[], skip);
+  const { next, opOf, isReturn, unknown, rank, uhead } = l;
+  // Interchangeable unknown ops share a class; a node tries one op per class.
+  const classOf = new Int32Array(n);
+  const classIds = new Map<string, number>();
   for (let i = 0; i < n; i++) {
-    if (unknown[i]) {
-      unknownCount++;
-      continue;
-    }
-    remainingKnown++;
-    knownMask[i >>> 5]! |= 1 << (i & 31);
-    let z = rand();
-    while (z === 0) z = rand();
-    zob[i] = z;
+    if (!unknown[i] || skip[i]) continue;
+    const input = ops[i]!.input;
+    const key = model.equivalenceKey ? model.equivalenceKey(input) : JSON.stringify(input);
+    let id = classIds.get(key);
+    if (id === undefined) classIds.set(key, (id = classIds.size));
+    classOf[i] = id;
   }
-
-  const cache = new Map<number, CacheEntry<S>[]>();
-  let explored = 0;
-  /** Returns true if (bits, newState) is new (and now stored), false if a stored pair dominates it. */
-  const insertOrPrune = (key: number, newState: S): boolean => {
-    const bucket = cache.get(key);
-    if (bucket === undefined) {
-      cache.set(key, [{ bits: bits.slice(), state: newState }]);
-      explored++;
-      return true;
-    }
-    for (let i = 0; i < bucket.length; i++) {
-      const e = bucket[i]!;
-      if (!model.equal(e.state, newState)) continue;
-      const d = unknownCount === 0 ? (equalBits(e.bits, bits) ? 1 : 0) : dominance(e.bits, bits, knownMask);
-      if (d === 1) return false;
-      if (d === -1) {
-        e.bits = bits.slice(); // the new pair dominates the stored one: keep only the stronger
-        return true;
-      }
-    }
-    bucket.push({ bits: bits.slice(), state: newState });
-    explored++;
-    return true;
+  const classStamp = new Int32Array(classIds.size);
+  let stamp = 0;
+  const set = new LinearizedSet(l.knownCount, l.unknownCount);
+  const cache = new StateCache<S>(
+    set,
+    (a, b) => model.equal(a, b),
+    (s) => model.hash(s),
+  );
+  const place = (node: number): void => {
+    const op = opOf[node]!;
+    if (unknown[op]) set.addUnknown(rank[op]!);
+    else set.addKnown(rank[op]!);
+  };
+  const unplace = (node: number): void => {
+    const op = opOf[node]!;
+    if (unknown[op]) set.removeUnknown(rank[op]!);
+    else set.removeKnown(rank[op]!);
   };
 
-  // The current path: the call node placed at each depth and the state before it.
-  const pathNode = new Int32Array(n);
-  const pathState: S[] = new Array(n);
+  const maxDepth = l.knownCount + l.unknownCount + 1;
+  const pathNode = new Int32Array(maxDepth);
+  const pathState: S[] = new Array(maxDepth);
   let depth = 0;
-  let bitHash = 0;
   let state = model.init();
-  // Per path node, once its known ops are exhausted: the unknown-op children, generated (and
-  // cached) all at once so that a chain u1,u2 is pruned by its sibling u2 alone.
+  let remainingKnown = l.knownCount;
+  // Unknown-op children, per node, on one shared stack: frame d owns [childLo[d], childTop).
   const childNode: number[] = [];
   const childState: S[] = [];
-  const childHash: number[] = [];
   let childTop = 0;
-  const frameLo = new Int32Array(n + 1);
-  const frameNext = new Int32Array(n + 1);
-  const frameStuck = new Int32Array(n + 1);
+  const childLo = new Int32Array(maxDepth);
+  /** Whether the move made at each depth was forced (a read-only op): then it was the only option. */
+  const forcedAt = new Uint8Array(maxDepth);
+  const childNext = new Int32Array(maxDepth);
 
-  // Longest prefix, maintained incrementally: bestOps[0..lowWater) is known to equal the path.
-  const bestOps = new Int32Array(n);
+  // Longest prefix, maintained incrementally: bestOps[0..lowWater) equals the path.
+  const bestOps = new Int32Array(maxDepth);
   let bestLen = -1;
   let lowWater = 0;
   let stuck = -1;
-  const partial = (ok: CheckVerdict): SearchOutcome => ({ ok, bestPrefix: Array.from(bestOps.subarray(0, Math.max(bestLen, 0))), stuck, explored });
+  const partial = (ok: CheckVerdict): SearchOutcome => ({ ok, bestPrefix: Array.from(bestOps.subarray(0, Math.max(bestLen, 0))), stuck, explored: cache.size });
 
-  const descend = (node: number, newState: S, newHash: number): void => {
-    const op = opOf[node]!;
-    bits[op >>> 5]! |= 1 << (op & 31);
+  /** Push `node` (already placed in the set) with its new state. */
+  const descend = (node: number, newState: S): void => {
     pathNode[depth] = node;
     pathState[depth] = state;
     depth++;
     state = newState;
-    bitHash = newHash;
-    if (!unknown[op]) remainingKnown--;
+    if (!unknown[opOf[node]!]) remainingKnown--;
     lift(l, node);
+    childLo[depth] = childTop;
   };
 
-  let scanning = true; // true: trying known ops from `cursor`; false: trying this node's unknown-op children
-  let cursor = next[HEAD]!;
+  let mode = PURE;
+  let cursor = NIL;
   let iterations = 0;
   for (;;) {
     if (remainingKnown === 0) {
       const lin: number[] = new Array(depth);
       for (let i = 0; i < depth; i++) lin[i] = opOf[pathNode[i]!]!;
-      return { ok: "Ok", linearization: lin, bestPrefix: lin, stuck: -1, explored };
+      return { ok: "Ok", linearization: lin, bestPrefix: lin, stuck: -1, explored: cache.size };
     }
     if (++iterations % CLOCK_CHECK_EVERY === 0 && performance.now() > deadline) return partial("Unknown");
-    if (explored > maxStates) return partial("Unknown");
+    if (cache.size > maxStates) return partial("Unknown");
 
-    if (scanning) {
-      if (cursor !== NIL && !isReturn[cursor]) {
-        const op = opOf[cursor]!;
-        if (!unknown[op]) {
+    if (mode === PURE) {
+      let forced = NIL;
+      let forcedState: S | undefined;
+      if (model.readOnly) {
+        for (let e = next[HEAD]!; e !== NIL && !isReturn[e]; e = next[e]!) {
+          const op = opOf[e]!;
+          if (!pure[op]) continue;
           const o = ops[op]!;
-          const newState = model.step(state, o.input, o.output);
-          if (newState !== undefined) {
-            const w = op >>> 5;
-            const bit = 1 << (op & 31);
-            bits[w]! |= bit;
-            const newHash = bitHash ^ zob[op]!;
-            const fresh = insertOrPrune(mix(newHash, model.hash(newState)), newState);
-            bits[w]! &= ~bit;
-            if (fresh) {
-              descend(cursor, newState, newHash);
-              cursor = next[HEAD]!;
-              continue;
-            }
+          const ns = model.step(state, o.input, o.output);
+          if (ns === undefined || !model.equal(ns, state)) continue;
+          forced = e;
+          forcedState = ns;
+          break;
+        }
+      }
+      if (forced === NIL) {
+        mode = BRANCH;
+        cursor = next[HEAD]!;
+        continue;
+      }
+      place(forced);
+      if (cache.visit(forcedState as S)) {
+        forcedAt[depth] = 1;
+        descend(forced, forcedState as S);
+        continue;
+      }
+      unplace(forced);
+      mode = DEAD;
+    } else if (mode === BRANCH) {
+      if (cursor !== NIL && !isReturn[cursor]) {
+        const o = ops[opOf[cursor]!]!;
+        const ns = model.step(state, o.input, o.output);
+        // (A read-only op legal here narrows the state, or PURE would have forced it.)
+        if (ns !== undefined) {
+          place(cursor);
+          if (cache.visit(ns)) {
+            forcedAt[depth] = 0;
+            descend(cursor, ns);
+            mode = PURE;
+            continue;
           }
+          unplace(cursor);
         }
         cursor = next[cursor]!;
         continue;
       }
-      // Known ops exhausted at this node (a pending op's return is reached): generate the
-      // unknown-op children of the current window.
-      frameStuck[depth] = cursor === NIL ? -1 : opOf[cursor]!;
-      frameLo[depth] = childTop;
-      frameNext[depth] = childTop;
-      if (unknownCount > 0) {
-        for (let e = next[HEAD]!; e !== NIL && !isReturn[e]; e = next[e]!) {
-          const op = opOf[e]!;
-          if (!unknown[op]) continue;
-          const o = ops[op]!;
-          const newState = model.step(state, o.input, o.output);
-          if (newState === undefined) continue;
-          const w = op >>> 5;
-          const bit = 1 << (op & 31);
-          bits[w]! |= bit;
-          if (insertOrPrune(mix(bitHash, model.hash(newState)), newState)) {
-            childNode[childTop] = e;
-            childState[childTop] = newState;
-            childHash[childTop] = bitHash; // unknown ops do not enter the Zobrist hash
-            childTop++;
-          }
-          bits[w]! &= ~bit;
+      // Known ops exhausted (a pending op's return is reached): generate the unknown-op
+      // children among ops called before that return.
+      const stop = cursor === NIL ? Infinity : cursor;
+      childNext[depth] = childTop;
+      stamp++;
+      for (let u = next[uhead]!; u !== NIL && u < stop; u = next[u]!) {
+        const c = classOf[opOf[u]!]!;
+        if (classStamp[c] === stamp) continue;
+        classStamp[c] = stamp;
+        const o = ops[opOf[u]!]!;
+        const ns = model.step(state, o.input, o.output);
+        if (ns === undefined) continue;
+        place(u);
+        if (cache.visit(ns)) {
+          childNode[childTop] = u;
+          childState[childTop] = ns;
+          childTop++;
         }
+        unplace(u);
       }
-      scanning = false;
+      mode = CHILDREN;
       continue;
+    } else if (mode === CHILDREN) {
+      const i = childNext[depth]!;
+      if (i < childTop) {
+        childNext[depth] = i + 1;
+        place(childNode[i]!);
+        forcedAt[depth] = 0;
+        descend(childNode[i]!, childState[i]!);
+        mode = PURE;
+        continue;
+      }
+      mode = DEAD;
     }
 
-    const i = frameNext[depth]!;
-    if (i < childTop) {
-      frameNext[depth] = i + 1;
-      descend(childNode[i]!, childState[i]!, childHash[i]!);
-      scanning = true;
-      cursor = next[HEAD]!;
-      continue;
-    }
     // Dead end: drop this node's children, record the furthest point, backtrack.
-    for (let k = frameLo[depth]!; k < childTop; k++) childState[k] = undefined as S;
-    childTop = frameLo[depth]!;
+    for (let k = childLo[depth]!; k < childTop; k++) childState[k] = undefined as S;
+    childTop = childLo[depth]!;
     if (depth > bestLen) {
       for (let k = lowWater; k < depth; k++) bestOps[k] = opOf[pathNode[k]!]!;
       bestLen = depth;
       lowWater = depth;
-      stuck = frameStuck[depth]!;
+      let first = next[HEAD]!;
+      while (first !== NIL && !isReturn[first]) first = next[first]!;
+      stuck = first === NIL ? -1 : opOf[first]!;
     }
     if (depth === 0) return partial("Illegal");
     depth--;
@@ -253,22 +236,20 @@ function searchPartition<S, I, O>(
     const op = opOf[node]!;
     state = pathState[depth]!;
     pathState[depth] = undefined as S;
-    bits[op >>> 5]! &= ~(1 << (op & 31));
-    bitHash ^= zob[op]!;
+    unplace(node);
     unlift(l, node);
     if (unknown[op]) {
-      scanning = false; // continue with the parent's next unknown-op child
+      mode = CHILDREN; // the parent's next unknown-op child
     } else {
       remainingKnown++;
-      scanning = true;
-      cursor = next[node]!;
+      if (forcedAt[depth]) {
+        mode = DEAD; // a forced move failed: the parent has no other option worth trying
+      } else {
+        mode = BRANCH;
+        cursor = next[node]!;
+      }
     }
   }
-}
-
-function equalBits(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Replay a prefix to get the states, and classify the ops pending at the stuck point. */

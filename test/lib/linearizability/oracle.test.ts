@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { checkOperations } from "./checker.ts";
 import { kvModel, registerModel, type KvInput, type KvOutput, type RegisterInput, type RegisterOutput } from "./models.ts";
-import { prng } from "./sim.ts";
+import { prng, simulateKv } from "./sim.ts";
 import type { Model, Operation } from "./types.ts";
 
 /** Exhaustive search, no memoisation: true iff some order explains every known op. */
@@ -55,11 +55,19 @@ function randomRegisterHistory(rnd: () => number, n: number): Operation<Register
   return ops;
 }
 
-function randomKvHistory(rnd: () => number, n: number): Operation<KvInput, KvOutput>[] {
+/**
+ * Random single-key store histories. With `unique`, every writer writes its own value and
+ * reads return one of them (so the history annotation — unobserved values, inferred and
+ * pinned resourceVersions, pure reads — comes into play); otherwise values repeat.
+ */
+function randomKvHistory(rnd: () => number, n: number, unique = false): Operation<KvInput, KvOutput>[] {
   const ops: Operation<KvInput, KvOutput>[] = [];
   const pickOf = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const rv = () => 1 + Math.floor(rnd() * 4);
-  const val = () => pickOf(["a", "b"]);
+  let fresh = 0;
+  const written = ["v0"];
+  const val = () => (unique ? (written.push(`v${++fresh}`), `v${fresh}`) : pickOf(["a", "b"]));
+  const seen = () => (unique ? pickOf(written) : pickOf(["a", "b"]));
   const unknownRate = rnd() * 0.5;
   for (let i = 0; i < n; i++) {
     const { call, ret } = times(rnd, unknownRate);
@@ -69,11 +77,11 @@ function randomKvHistory(rnd: () => number, n: number): Operation<KvInput, KvOut
     switch (kind) {
       case "read":
         input = { op: "read", key: "k" };
-        output = rnd() < 0.25 ? { type: "notFound" } : { type: "found", value: val(), rv: rv() };
+        output = rnd() < 0.25 ? { type: "notFound" } : { type: "found", value: seen(), rv: rv() };
         break;
       case "write":
         input = { op: "write", key: "k", value: val() };
-        output = { type: "ok", rv: rv() };
+        output = pickOf<KvOutput>([{ type: "ok", rv: rv() }, { type: "ok", rv: rv() }, { type: "ok" }, { type: "notFound" }]);
         break;
       case "create":
         input = { op: "create", key: "k", value: val() };
@@ -90,6 +98,23 @@ function randomKvHistory(rnd: () => number, n: number): Operation<KvInput, KvOut
     }
     ops.push({ clientId: i, input, call, output: ret === Infinity ? undefined : output, return: ret });
   }
+  return ops;
+}
+
+/** Small real executions (linearizable), half of them with one output nudged: near-miss cases. */
+function nudgedExecution(rnd: () => number): Operation<KvInput, KvOutput>[] {
+  const ops = simulateKv({ seed: Math.floor(rnd() * 2 ** 31), clients: 3, opsPerClient: 3, keys: 1, unknownRate: 0.3 });
+  if (rnd() < 0.5) return ops;
+  const known = ops.filter((o) => o.output !== undefined);
+  if (known.length === 0) return ops;
+  const victim = known[Math.floor(rnd() * known.length)]!;
+  const out = victim.output!;
+  const values = ops.flatMap((o) => ("value" in o.input ? [o.input.value] : []));
+  const nudge = (rv: number) => rv + (rnd() < 0.5 ? -1 : 1);
+  if (out.type === "found") victim.output = rnd() < 0.5 || values.length === 0 ? { ...out, rv: nudge(out.rv) } : { ...out, value: values[Math.floor(rnd() * values.length)]! };
+  else if (out.type === "ok") victim.output = out.rv !== undefined && rnd() < 0.7 ? { ...out, rv: nudge(out.rv) } : victim.input.op === "create" ? { type: "exists" } : { type: "conflict" };
+  else if (out.type === "notFound") victim.output = values.length ? { type: "found", value: values[0]!, rv: 1 + Math.floor(rnd() * 6) } : out;
+  else victim.output = { type: "ok" };
   return ops;
 }
 
@@ -117,6 +142,24 @@ describe("checker agrees with exhaustive search", () => {
   test("kite store histories (create, cas, delete, resourceVersions)", () => {
     const tally = compare(kvModel(), randomKvHistory, 3000);
     expect(tally.ok).toBeGreaterThan(150);
+    expect(tally.illegal).toBeGreaterThan(300);
+  });
+
+  test("kite store histories with unique values (annotated: unobserved values, inferred resourceVersions)", () => {
+    const tally = compare(kvModel(), (rnd, n) => randomKvHistory(rnd, n, true), 3000);
+    expect(tally.ok).toBeGreaterThan(150);
+    expect(tally.illegal).toBeGreaterThan(300);
+  });
+
+  test("small real executions of the store, some nudged into near-misses", () => {
+    const tally = compare(kvModel(), (rnd) => nudgedExecution(rnd), 1500);
+    expect(tally.ok).toBeGreaterThan(700);
+    expect(tally.illegal).toBeGreaterThan(200);
+  });
+
+  test("kite store histories with writeCreates: false", () => {
+    const tally = compare(kvModel({ writeCreates: false }), (rnd, n) => randomKvHistory(rnd, n, rnd() < 0.5), 2000);
+    expect(tally.ok).toBeGreaterThan(100);
     expect(tally.illegal).toBeGreaterThan(300);
   });
 

@@ -39,6 +39,21 @@ export interface Model<S, I, O> {
   equal(a: S, b: S): boolean;
   /** Any 32-bit integer; equal states must hash equal. */
   hash(state: S): number;
+  /**
+   * Optional speed-up: true if this (input, output) never enables anything — wherever `step`
+   * accepts it, the state it leads to accepts no sequence of later ops that the state before
+   * it rejects (a read, a failed precondition; it may narrow what is known, e.g. pin a
+   * version). Where such an op is legal and leaves the state equal, the search places it at
+   * once without trying other orders (moving it earlier never hurts); unknown-outcome ones are
+   * dropped. A wrong `true` makes the checker unsound.
+   */
+  readOnly?(input: I, output: O | undefined): boolean;
+  /**
+   * Optional: unknown-outcome ops with equal keys are interchangeable — from every state they
+   * step to equal states — so at each point the search tries only one of them. Default:
+   * JSON.stringify(input), right for any model whose step reads only the input's JSON data.
+   */
+  equivalenceKey?(input: I): string;
   describeOperation?(input: I, output: O | undefined): string;
   describeState?(state: S): string;
 }
