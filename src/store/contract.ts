@@ -16,7 +16,6 @@ import {
   StoreClosedError,
   StoreError,
   WatchOverflowError,
-  type KeyValue,
   type Store,
   type WatchEvent,
   type Watcher,
@@ -538,4 +537,3 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
   });
 }
 
-export type { KeyValue };

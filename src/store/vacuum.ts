@@ -20,6 +20,8 @@ export interface VacuumLoopOptions {
 
 export class VacuumLoop {
   private running = false;
+  /** Reclaiming free pages (continues until none are left once started). */
+  private reclaiming = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   private readonly stepRows: number;
@@ -80,8 +82,6 @@ export class VacuumLoop {
     }
     this.finish();
   }
-
-  private reclaiming = false;
 
   private shouldReclaim(): boolean {
     const { free, total, pageSize } = this.sm.pageStats();

@@ -4,18 +4,25 @@
  * each acknowledged write it prints one line:
  *   ACK <op> <key> <revision> <value>
  * The test kills it with SIGKILL at a random moment and checks every printed
- * acknowledgement against the reopened database.
+ * acknowledgement against the reopened database. With a compaction window,
+ * auto-compaction and vacuum run all the time, so kills also hit them.
  */
 import { LocalStore } from "../../src/store/local-store.ts";
 
 const path = process.argv[2];
 const writers = Number(process.argv[3] ?? 64);
+/** Auto-compaction window in revisions (0: off), so kills also land in compaction and vacuum. */
+const compactWindow = Number(process.argv[4] ?? 0);
 if (!path) {
-  console.error("usage: bun test/store/crash-writer.ts <db> [writers]");
+  console.error("usage: bun test/store/crash-writer.ts <db> [writers] [compact-window]");
   process.exit(2);
 }
 
-const store = await LocalStore.open(path, { compactIntervalMs: 0 });
+const store = await LocalStore.open(path, {
+  compactIntervalMs: compactWindow > 0 ? 20 : 0,
+  compactRetainRevisions: compactWindow,
+  compactRetainMs: 0,
+});
 const out = (line: string) => process.stdout.write(line + "\n");
 out(`READY ${await store.currentRevision()}`);
 
