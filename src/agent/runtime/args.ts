@@ -9,7 +9,7 @@
 import { normalizeImageRef } from "./image-ref.ts";
 import { type ContainerSpec, InvalidSpecError, LABELS, type PortMapping, type SandboxSpec } from "./types.ts";
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,252}$/;
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,252}$/;
 const ENV_NAME = /^[^=\0]+$/;
 const CAP = /^(CAP_)?[A-Z_]+$/;
 

@@ -15,6 +15,7 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
   ContainerNotRunningError,
+  ContainerStartError,
   type ExecOptions,
   type ImageInfo,
   ImageNotPresentError,
@@ -72,7 +73,7 @@ export abstract class CliRuntime implements ContainerRuntime {
   /** Turns a failed CLI call into the matching typed error. */
   protected error(args: string[], r: CliResult, kind: ObjectKind, ref: string): RuntimeError {
     const details = { runtime: this.name, args, exitCode: r.exitCode, stderr: r.stderr };
-    if (isNotFound(r.stderr)) return new NotFoundError(kind, ref, details);
+    if (isNotFound(r.stderr, kind)) return new NotFoundError(kind, ref, details);
     if (isAlreadyExists(r.stderr)) {
       return new AlreadyExistsError(`${kind} ${ref}: ${engineMessage(r.stderr)}`, details);
     }
@@ -89,7 +90,33 @@ export abstract class CliRuntime implements ContainerRuntime {
   /** Runs; "not found" counts as success (idempotent deletes). */
   protected async mustOrGone(args: string[], kind: ObjectKind, ref: string, timeoutMs?: number): Promise<void> {
     const r = await this.cli.run(args, { timeoutMs });
-    if (r.exitCode !== 0 && !isNotFound(r.stderr)) throw this.error(args, r, kind, ref);
+    if (r.exitCode !== 0 && !isNotFound(r.stderr, kind)) throw this.error(args, r, kind, ref);
+  }
+
+  /** Start failures remembered per container id, for engines that do not keep them (podman). */
+  private readonly startErrors = new Map<string, string>();
+
+  /** Runs `start`; a refusal that is not "no such container" becomes ContainerStartError. */
+  protected async runStart(id: string, opts: { cwd?: string } = {}): Promise<void> {
+    const args = ["start", id];
+    const r = await this.cli.run(args, opts);
+    if (r.exitCode === 0) {
+      this.startErrors.delete(id);
+      return;
+    }
+    if (isNotFound(r.stderr, "container")) throw new NotFoundError("container", id, { runtime: this.name, args, stderr: r.stderr });
+    const msg = engineMessage(r.stderr);
+    if (this.startErrors.size > 1000) this.startErrors.clear();
+    this.startErrors.set(id, msg);
+    throw new ContainerStartError(id, msg, { runtime: this.name, args, exitCode: r.exitCode, stderr: r.stderr });
+  }
+
+  private withStartError(c: ContainerInfo): ContainerInfo {
+    if (!c.error) {
+      const e = this.startErrors.get(c.id);
+      if (e && c.startedAt === null) c.error = e;
+    }
+    return c;
   }
 
   // ------------------------------------------------------------ images
@@ -99,7 +126,7 @@ export abstract class CliRuntime implements ContainerRuntime {
     const args = ["image", "inspect", "--format", "{{.Id}}", ref];
     const r = await this.cli.run(args);
     if (r.exitCode === 0) return true;
-    if (isNotFound(r.stderr)) return false;
+    if (isNotFound(r.stderr, "image")) return false;
     throw this.error(args, r, "image", ref);
   }
 
@@ -157,6 +184,7 @@ export abstract class CliRuntime implements ContainerRuntime {
 
   async removeContainer(id: string): Promise<void> {
     await this.mustOrGone(this.rmArgs([id]), "container", id);
+    this.startErrors.delete(id);
   }
 
   protected rmArgs(ids: string[]): string[] {
@@ -167,7 +195,7 @@ export abstract class CliRuntime implements ContainerRuntime {
     const out = await this.must(["container", "inspect", id], "container", id);
     const arr = parseInspectArray(out);
     if (arr.length === 0) throw new NotFoundError("container", id);
-    return parseContainer(arr[0]);
+    return this.withStartError(parseContainer(arr[0]));
   }
 
   /** Inspects many; ids that vanished meanwhile are skipped. */
@@ -175,8 +203,8 @@ export abstract class CliRuntime implements ContainerRuntime {
     if (ids.length === 0) return [];
     const args = ["container", "inspect", ...ids];
     const r = await this.cli.run(args);
-    if (r.exitCode !== 0 && !isNotFound(r.stderr)) throw this.cli.failure(args, r);
-    return parseInspectArray(r.stdout).map(parseContainer);
+    if (r.exitCode !== 0 && !isNotFound(r.stderr, "container")) throw this.cli.failure(args, r);
+    return parseInspectArray(r.stdout).map((j) => this.withStartError(parseContainer(j)));
   }
 
   /** Ids of containers with the kind label and the first filter label (the CLI narrows, we check all). */
@@ -207,7 +235,7 @@ export abstract class CliRuntime implements ContainerRuntime {
     args.push(id);
     const proc = this.cli.spawn(args);
     return mergedOutput(proc, (code, tail) =>
-      isNotFound(tail)
+      isNotFound(tail, "container")
         ? new NotFoundError("container", id)
         : new RuntimeError(`${this.name} logs failed (exit ${code}): ${engineMessage(tail)}`, {
             runtime: this.name,
@@ -218,12 +246,13 @@ export abstract class CliRuntime implements ContainerRuntime {
     );
   }
 
-  /** Exit codes with which the CLI reports its own failure (not the command's). */
-  protected abstract clientFailed(code: number, stderrTail: string): boolean;
-
+  /**
+   * Tells a failed session from a command that exited non-zero. The CLIs use
+   * overlapping exit codes (docker exits 1 when the container is not running,
+   * podman 255) and stderr may be unread, so the engine is asked instead.
+   */
   private classifier(id: string, args: string[]) {
     return async (code: number, tail: string): Promise<Error | null> => {
-      if (!this.clientFailed(code, tail)) return null;
       let c: ContainerInfo;
       try {
         c = await this.inspectContainer(id);
@@ -232,8 +261,9 @@ export abstract class CliRuntime implements ContainerRuntime {
         throw e;
       }
       if (c.state !== "running" || isNotRunning(tail)) return new ContainerNotRunningError(id);
-      // The container runs, so 126/127 ("cannot execute", "not found") belong to the command.
-      if (code !== 125) return null;
+      // The container runs, so the code is the command's (126/127: cannot execute / not found),
+      // except podman's 125, which is podman's own failure.
+      if (!(this.name === "podman" && code === 125)) return null;
       return new RuntimeError(`${this.name} ${args[0]} failed (exit ${code}): ${engineMessage(tail)}`, {
         runtime: this.name,
         args,
@@ -267,14 +297,36 @@ export abstract class CliRuntime implements ContainerRuntime {
     const args = ["attach", "--sig-proxy=false"];
     if (!opts.stdin) args.push("--no-stdin");
     args.push(id);
-    return startSession({
+    const session = startSession({
       cli: this.cli,
       args,
       stdin: !!opts.stdin,
       tty: !!opts.tty,
       size: opts.size,
-      classify: this.classifier(id, args),
+      // We checked it runs; the session ends when it exits, which is no failure.
+      classify: async () => null,
     });
+    // The client's own exit code is not the container's (podman 4.3 attach exits 0): ask the engine.
+    let closed = false;
+    const exited = session.exited.then(async (code) => {
+      if (closed) return -1;
+      for (let i = 0; i < 30; i++) {
+        const c = await this.inspectContainer(id).catch(() => null);
+        if (!c) return code;
+        if (c.state === "exited") return c.exitCode ?? code;
+        await Bun.sleep(100);
+      }
+      return -1;
+    });
+    exited.catch(() => {});
+    return {
+      ...session,
+      exited,
+      close() {
+        closed = true;
+        session.close();
+      },
+    };
   }
 
   protected abstract eventArgs(): string[];

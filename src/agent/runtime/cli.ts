@@ -147,10 +147,21 @@ export function engineMessage(stderr: string): string {
   return pick.replace(/^Error( response from daemon)?:\s*/i, "") || "(no message)";
 }
 
-export function isNotFound(stderr: string): boolean {
-  return /no such (container|object|image|pod)|no container with name or id|no pod with name or id|not found|does not exist|image not known/i.test(
-    stderr,
-  );
+/** The engine says the object does not exist (not: "executable file not found"). */
+export function isNotFound(stderr: string, kind?: "container" | "sandbox" | "image"): boolean {
+  const container = /no such container|no container with name or id|no such object/i;
+  const pod = /no such pod|no pod with name or id/i;
+  const image = /no such image|image not known|: image not known/i;
+  switch (kind) {
+    case "container":
+      return container.test(stderr);
+    case "sandbox":
+      return pod.test(stderr) || container.test(stderr);
+    case "image":
+      return image.test(stderr);
+    default:
+      return container.test(stderr) || pod.test(stderr) || image.test(stderr);
+  }
 }
 
 export function isAlreadyExists(stderr: string): boolean {

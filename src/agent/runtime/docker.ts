@@ -151,7 +151,7 @@ export class DockerRuntime extends CliRuntime {
     const ids = [...(await this.members(id)), id];
     const args = this.rmArgs(ids);
     const r = await this.cli.run(args);
-    if (r.exitCode !== 0 && !isNotFound(r.stderr)) throw this.error(args, r, "sandbox", id);
+    if (r.exitCode !== 0 && !isNotFound(r.stderr, "container")) throw this.error(args, r, "sandbox", id);
   }
 
   async inspectSandbox(id: string): Promise<SandboxInfo> {
@@ -213,12 +213,7 @@ export class DockerRuntime extends CliRuntime {
   }
 
   async startContainer(id: string): Promise<void> {
-    await this.must(["start", id], "container", id);
-  }
-
-  protected clientFailed(code: number, stderrTail: string): boolean {
-    // The docker CLI reports daemon refusals as "Error response from daemon: …" (exit 1 or 126/127 for OCI errors).
-    return code !== 0 && /^Error( response from daemon)?:/m.test(stderrTail) && (isNotFound(stderrTail) || /is not running|is paused|is restarting/i.test(stderrTail));
+    await this.runStart(id);
   }
 
   protected eventArgs(): string[] {

@@ -12,11 +12,14 @@ const obj = (v: unknown): Json => (v && typeof v === "object" && !Array.isArray(
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
-/** Engine time → Date; the engines' zero time ("0001-01-01…") and garbage → null. */
+/**
+ * Engine time (RFC 3339, nanoseconds) → Date, truncated to the millisecond;
+ * the engines' zero time ("0001-01-01…") and garbage → null.
+ */
 export function parseTime(v: unknown): Date | null {
   const s = str(v);
   if (!s || s.startsWith("0001-01-01")) return null;
-  const d = new Date(s);
+  const d = new Date(s.replace(/(\.\d{3})\d+/, "$1"));
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
@@ -59,6 +62,10 @@ export function parseContainer(j: unknown): ContainerInfo {
   const labels = stringMap(cfg.Labels);
   const state = mapState(str(st.Status));
   const startedAt = parseTime(st.StartedAt);
+  let finishedAt = state === "exited" ? parseTime(st.FinishedAt) : null;
+  // docker stamps StartedAt when start returns, so a process that exits at once can
+  // "finish" a little before it "started"; Kubernetes expects finishedAt >= startedAt.
+  if (finishedAt && startedAt && finishedAt < startedAt) finishedAt = startedAt;
   return {
     id: str(c.Id),
     name: str(c.Name).replace(/^\//, ""),
@@ -67,7 +74,7 @@ export function parseContainer(j: unknown): ContainerInfo {
     exitCode: state === "exited" ? num(st.ExitCode) : null,
     createdAt: parseTime(c.Created),
     startedAt,
-    finishedAt: state === "exited" ? parseTime(st.FinishedAt) : null,
+    finishedAt,
     oomKilled: st.OOMKilled === true,
     // podman: ImageName is the reference and Image the id; docker: Config.Image is the reference.
     image: str(c.ImageName) || str(cfg.Image),

@@ -13,7 +13,6 @@
 import { existsSync } from "node:fs";
 import { containerArgs, labelArgs, sandboxNetArgs } from "./args.ts";
 import { CliRuntime, type EngineOptions } from "./base.ts";
-import { isNotFound } from "./cli.ts";
 import { hasLabels, parseInspectArray, parseTime, stringMap } from "./inspect.ts";
 import {
   type ContainerSpec,
@@ -171,18 +170,11 @@ export class PodmanRuntime extends CliRuntime {
     const out = await this.must(["container", "inspect", "--format", "{{.StaticDir}}", id], "container", id);
     const dir = out.trim();
     const cwd = dir && existsSync(dir) ? dir : undefined;
-    const args = ["start", id];
-    const r = await this.cli.run(args, { cwd });
-    if (r.exitCode !== 0) throw this.error(args, r, "container", id);
+    await this.runStart(id, { cwd });
   }
 
   protected override rmArgs(ids: string[]): string[] {
     return ["rm", "--force", "--time", "0", ...ids];
-  }
-
-  protected clientFailed(code: number, stderrTail: string): boolean {
-    // podman exits 125 for its own errors; 126/127 with an OCI message when the command cannot run.
-    return code === 125 || (code !== 0 && isNotFound(stderrTail) && /^Error:/m.test(stderrTail));
   }
 
   protected eventArgs(): string[] {

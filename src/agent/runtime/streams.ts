@@ -107,9 +107,9 @@ export interface SessionSpec {
   tty: boolean;
   size?: { cols: number; rows: number };
   /**
-   * Given the client's exit code and stderr tail, returns an Error when the
-   * engine (not the command) failed, or a Promise of one; null means the code
-   * is the command's own.
+   * Called for a non-zero exit with the client's code and stderr tail (empty
+   * when nobody read stderr): an Error when the engine (not the command)
+   * failed; null means the code is the command's own.
    */
   classify: (exitCode: number, stderrTail: string) => Promise<Error | null>;
 }

@@ -171,15 +171,22 @@ export interface ContainerInfo {
   imageId: string;
   /** Sandbox the container belongs to; "" if none. */
   sandboxId: string;
-  /** Engine's error text for a container that failed to start (e.g. exec not found), else "". */
+  /**
+   * Why the container failed to start (e.g. executable not found), else "".
+   * docker keeps it; podman does not, so the runtime remembers the last start
+   * failure per container in memory (lost on agent restart).
+   */
   error: string;
   pid: number;
 }
 
-/** Kubernetes terminated-state reason for an exited container. */
-export function terminationReason(c: ContainerInfo): "OOMKilled" | "Completed" | "Error" | "ContainerCannotRun" {
+/**
+ * Kubernetes terminated-state reason for a container that exited or could not
+ * start ("StartError", as the kubelet reports a failed start today).
+ */
+export function terminationReason(c: ContainerInfo): "OOMKilled" | "Completed" | "Error" | "StartError" {
   if (c.oomKilled) return "OOMKilled";
-  if (c.error && c.startedAt === null) return "ContainerCannotRun";
+  if (c.error && c.startedAt === null) return "StartError";
   return c.exitCode === 0 ? "Completed" : "Error";
 }
 
@@ -217,14 +224,19 @@ export interface StreamSession {
   /** null with a tty. */
   stderr: ReadableStream<Uint8Array> | null;
   /**
-   * Exit code of the command (exec) or of the container (attach; when the
-   * attach ends because the container exits). Rejects with NotFoundError or
+   * Exit code of the command (exec) or of the container (attach, when it ends
+   * because the container exited; -1 when it ended while the container runs,
+   * e.g. after close()). Rejects with NotFoundError or
    * ContainerNotRunningError when the engine refused the session.
    */
   exited: Promise<number>;
   /** Resize the terminal (tty sessions only; no-op otherwise). */
   resize(cols: number, rows: number): void;
-  /** End the session from our side (kills the CLI client, not the container). */
+  /**
+   * End the session from our side (kills the CLI client). The container keeps
+   * running, but after an attach WITH stdin both engines close the container's
+   * stdin, as for Kubernetes stdinOnce=true (neither CLI can leave it open).
+   */
   close(): void;
 }
 
@@ -281,6 +293,7 @@ export interface ContainerRuntime {
 
   /** Resolves with the new container's id. The image must be present. */
   createContainer(spec: ContainerSpec): Promise<string>;
+  /** Throws ContainerStartError when the process cannot run (the message is kept in ContainerInfo.error). */
   startContainer(id: string): Promise<void>;
   /** SIGTERM (or the image's stop signal), wait up to graceSeconds, then SIGKILL. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;
@@ -339,6 +352,14 @@ export class NotFoundError extends RuntimeError {
 /** A name is already taken on the engine (e.g. a container left from before a restart). */
 export class AlreadyExistsError extends RuntimeError {
   override name = "AlreadyExistsError";
+}
+
+/** startContainer failed: the engine could not run the process (RunContainerError / StartError). */
+export class ContainerStartError extends RuntimeError {
+  override name = "ContainerStartError";
+  constructor(readonly ref: string, readonly engineMessage: string, details: RuntimeError["details"] = {}) {
+    super(`container ${ref} failed to start: ${engineMessage}`, details);
+  }
 }
 
 export class ContainerNotRunningError extends RuntimeError {
