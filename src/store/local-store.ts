@@ -61,7 +61,7 @@ export class LocalStore implements Store {
   private nextIndex: number;
   private closed = false;
 
-  private constructor(readonly sm: MvccStateMachine, private readonly opts: LocalStoreOptions) {
+  private constructor(readonly sm: MvccStateMachine, opts: LocalStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.nextIndex = sm.appliedIndex() + 1;
     this.hub = new WatchHub(sm, { bufferLimit: opts.watchBufferLimit });
@@ -74,7 +74,13 @@ export class LocalStore implements Store {
       retainMs: opts.compactRetainMs ?? 5 * 60_000,
     });
     const compactEvery = opts.compactIntervalMs ?? 10_000;
-    if (compactEvery > 0) this.every(compactEvery, () => void this.autoCompact().catch(() => {}));
+    if (compactEvery > 0) {
+      this.every(compactEvery, () => {
+        this.autoCompact().catch((err) => {
+          if (!this.closed) console.error("store: auto-compaction failed (retrying next interval):", err);
+        });
+      });
+    }
     this.every(opts.leaseCheckIntervalMs ?? 500, () => this.revokeExpired());
   }
 
