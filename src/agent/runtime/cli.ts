@@ -67,19 +67,20 @@ export class Cli {
       timedOut = true;
       proc.kill("SIGKILL");
     }, timeoutMs);
+    const timeout = () =>
+      new RuntimeTimeoutError(`${this.binary} ${args.join(" ")} did not finish within ${timeoutMs} ms`, {
+        runtime: this.runtime,
+        args,
+      });
     try {
-      const [stdout, stderr, exitCode] = await Promise.all([
-        new Response(proc.stdout).text(),
-        new Response(proc.stderr).text(),
-        proc.exited,
-      ]);
-      if (timedOut) {
-        throw new RuntimeTimeoutError(`${this.binary} ${args.join(" ")} did not finish within ${timeoutMs} ms`, {
-          runtime: this.runtime,
-          args,
-          stderr,
-        });
-      }
+      const output = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      output.catch(() => {});
+      const exitCode = await proc.exited;
+      if (timedOut) throw timeout();
+      // A grandchild that inherited the pipes could keep them open after the CLI exits.
+      const got = await Promise.race([output, Bun.sleep(Math.min(timeoutMs, 10_000)).then(() => null)]);
+      if (got === null) throw timeout();
+      const [stdout, stderr] = got;
       if (isUnavailable(stderr)) {
         throw new RuntimeUnavailableError(`${this.runtime} is not reachable: ${firstLine(stderr)}`, {
           runtime: this.runtime,
