@@ -216,6 +216,10 @@ const EXTRA: Record<string, Schema> = {
     description: "CustomResourceSubresourceStatus defines how to serve the status subresource for CustomResources. Status is represented by the `.status` JSON path inside of a CustomResource. When set, * exposes a /status subresource for the custom resource * PUT requests to the /status subresource take a custom resource object, and ignore changes to anything except the status stanza * PATCH requests to the /status subresource take a custom resource object, and ignore changes to anything except the status stanza",
     type: "object",
   },
+  [`${META}.Patch`]: {
+    description: "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.",
+    type: "object",
+  },
   [`${META}.Table`]: {
     description: "Table is a tabular representation of a set of API resources. The server transforms the object into a set of preferred columns for quickly reviewing the objects.",
     properties: {
