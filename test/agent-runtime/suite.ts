@@ -463,8 +463,11 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
       await rt.removeContainer(mine); // idempotent
     }, 40_000);
 
-    test("events: start and die of labelled containers, with exit code", async () => {
-      const events = rt.events({ [TEST_RUN_LABEL]: run, [LABELS.containerName]: "evt" });
+    test("events: start and die of labelled containers with exit code, replayed from `since`", async () => {
+      const before = new Date(Date.now() - 1000);
+      const { info } = await runToEnd({ command: ["sh", "-c", "exit 4"], labels: labels({ [LABELS.containerName]: "evt" }) });
+      // Subscribing after the fact: `since` replays what happened (an agent catching up after a restart).
+      const events = rt.events({ [TEST_RUN_LABEL]: run, [LABELS.containerName]: "evt" }, { since: before });
       const got: RuntimeEvent[] = [];
       const done = (async () => {
         for await (const ev of events) {
@@ -472,8 +475,6 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
           if (ev.action === "die") break;
         }
       })();
-      await Bun.sleep(300); // let the events client subscribe
-      const { info } = await runToEnd({ command: ["sh", "-c", "exit 4"], labels: labels({ [LABELS.containerName]: "evt" }) });
       await Promise.race([done, Bun.sleep(10_000)]);
       events.close();
       const start = got.find((e) => e.action === "start");
@@ -482,7 +483,43 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
       expect(die?.id).toBe(info.id);
       expect(die?.exitCode).toBe(4);
       expect(die?.labels[TEST_RUN_LABEL]).toBe(run);
+      expect(got.every((e) => e.labels[LABELS.containerName] === "evt")).toBe(true);
     }, 30_000);
+
+    test("sandbox options: shared PID namespace, DNS and host aliases; host network", async () => {
+      const sb = await rt.createSandbox({
+        name: name("pid"),
+        labels: labels(),
+        shareProcessNamespace: true,
+        dns: { servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"] },
+        hostAliases: [{ ip: "10.1.2.3", hostnames: ["alias-one", "alias-two"] }],
+      });
+      const sleeper = await started({ sandboxId: sb.id, command: ["sleep", "321"] });
+      const { out } = await runToEnd({
+        sandboxId: sb.id,
+        command: ["sh", "-c", "ps -o args; cat /etc/resolv.conf /etc/hosts"],
+      });
+      expect(out).toContain("sleep 321"); // the other container's process is visible
+      expect(out).toContain("nameserver 10.96.0.10");
+      expect(out).toContain("default.svc.cluster.local");
+      expect(out).toContain("ndots:5");
+      expect(out).toMatch(/10\.1\.2\.3\s+alias-one/);
+      expect(out).toMatch(/10\.1\.2\.3\s+.*alias-two|10\.1\.2\.3\s+alias-two/);
+      await rt.removeSandbox(sb.id);
+      await expect(rt.inspectContainer(sleeper)).rejects.toBeInstanceOf(NotFoundError);
+
+      const host = await rt.createSandbox({ name: name("hostnet"), labels: labels(), hostNetwork: true });
+      expect(host.ip).toBe("");
+      const ifaces = () =>
+        readFileSync("/proc/net/dev", "utf8").split("\n").slice(2).map((l) => l.split(":")[0]!.trim()).filter(Boolean);
+      const before = ifaces();
+      const inside = await runToEnd({ sandboxId: host.id, command: ["cat", "/proc/net/dev"] });
+      // Interfaces present on the host before and after (others' test bridges come and go).
+      const stable = ifaces().filter((i) => before.includes(i));
+      expect(stable.length).toBeGreaterThan(2); // more than a private namespace's lo + eth0
+      for (const i of stable) expect(inside.out).toContain(`${i}:`);
+      await rt.removeSandbox(host.id);
+    }, 40_000);
 
     test("image pull policies: Never → ImageNotPresentError, failed pulls → ImagePullError", async () => {
       const missing = `localhost/kite-test/absent-${run}:1`;

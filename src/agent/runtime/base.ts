@@ -331,8 +331,9 @@ export abstract class CliRuntime implements ContainerRuntime {
 
   protected abstract eventArgs(): string[];
 
-  events(labelFilter: Record<string, string> = {}): RuntimeEventStream {
+  events(labelFilter: Record<string, string> = {}, opts: { since?: Date } = {}): RuntimeEventStream {
     const args = [...this.eventArgs(), "--filter", "type=container"];
+    if (opts.since) args.push("--since", opts.since.toISOString());
     const first = Object.entries(labelFilter)[0];
     if (first) args.push("--filter", `label=${first[0]}=${first[1]}`);
     const proc = this.cli.spawn(args);

@@ -311,8 +311,12 @@ export interface ContainerRuntime {
   logs(id: string, opts?: LogOptions): Promise<ReadableStream<Uint8Array>>;
   exec(id: string, cmd: string[], opts?: ExecOptions): Promise<StreamSession>;
   attach(id: string, opts?: AttachOptions): Promise<StreamSession>;
-  /** Container events for containers carrying all the given labels. */
-  events(labelFilter?: Record<string, string>): RuntimeEventStream;
+  /**
+   * Container events for containers carrying all the given labels, from now
+   * on, or replayed from `since` (to catch up after an agent restart).
+   * Iterate once; close() ends the stream.
+   */
+  events(labelFilter?: Record<string, string>, opts?: { since?: Date }): RuntimeEventStream;
 }
 
 // ---------------------------------------------------------------- errors
