@@ -95,7 +95,7 @@ export function startStub(opts: StubOptions): Stub {
         if (m && gvs.includes(`${m[1]}/${m[2]}`)) return json(resourceList(`${m[1]}/${m[2]}`));
         if (opts.openapi !== false) {
           if (path === "/openapi/v2" || path === "/swagger-2.0.0.pb-v1") {
-            return new Response(openApiV2Protobuf(rs).bytes, { headers: { "Content-Type": "application/octet-stream" } });
+            return new Response(openApiV2Protobuf(rs).bytes as unknown as BodyInit, { headers: { "Content-Type": "application/octet-stream" } });
           }
           if (path === "/openapi/v3") return json(openApiV3Root(v3Docs()));
           if (path.startsWith("/openapi/v3/")) {

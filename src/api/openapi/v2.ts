@@ -98,8 +98,9 @@ function copyExtensions(s: Schema, out: Record<string, unknown>) {
   for (const [k, v] of Object.entries(s)) if (k.startsWith("x-")) out[k] = v;
 }
 
+/** Parameters without their descriptions: nothing reads them from v2, and they are most of its paths' bytes. */
 function renderParam(p: Param): Record<string, unknown> {
-  const out: Record<string, unknown> = { description: p.description, in: p.in, name: p.name };
+  const out: Record<string, unknown> = { in: p.in, name: p.name };
   if (p.required) out.required = true;
   out.type = p.type;
   out.uniqueItems = true;
