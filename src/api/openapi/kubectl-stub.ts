@@ -4,7 +4,8 @@
  * real kubectl just enough to work against the OpenAPI and protobuf code of this area — legacy
  * discovery, /version, /openapi/v2 (protobuf) and /openapi/v3 built by this module's builders —
  * and records every write request (method, path, query, content type, body bytes), answering it
- * with a 201 JSON echo so kubectl exits cleanly. Plus helpers to run kubectl against it with a
+ * with a 201 JSON echo so kubectl exits cleanly. Objects created with a JSON body are kept, so a
+ * second `kubectl apply` finds them and sends a PATCH (answered with the stored object). Plus helpers to run kubectl against it with a
  * throw-away kubeconfig and cache directory.
  */
 import { mkdtempSync, rmSync, writeFileSync, realpathSync } from "node:fs";
@@ -59,6 +60,7 @@ function json(body: unknown, status = 200, headers: Record<string, string> = {})
 export function startStub(opts: StubOptions): Stub {
   const recorded: Recorded[] = [];
   const seen: string[] = [];
+  const objects = new Map<string, unknown>();
   const rs = opts.resources;
   const gvs = [...new Set(rs.map((r) => groupVersionOf(r.group, r.version)))];
   const resourceList = (gv: string) => ({
@@ -81,6 +83,8 @@ export function startStub(opts: StubOptions): Stub {
       const path = url.pathname;
       seen.push(`${req.method} ${path}`);
       if (req.method === "GET") {
+        const stored = objects.get(path);
+        if (stored) return json(stored);
         if (path === "/version") return json({ major: "1", minor: opts.minor ?? "32", gitVersion: `v1.${opts.minor ?? "32"}.0`, gitCommit: "0", gitTreeState: "clean", buildDate: "2025-01-01T00:00:00Z", goVersion: "go1.23", compiler: "gc", platform: "linux/amd64" });
         if (path === "/api") return json({ kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: url.host }] });
         if (path === "/apis") {
@@ -112,12 +116,24 @@ export function startStub(opts: StubOptions): Stub {
       const body = new Uint8Array(await req.arrayBuffer());
       const rec: Recorded = { method: req.method, path, query: Object.fromEntries(url.searchParams), contentType: req.headers.get("content-type") ?? "", body };
       recorded.push(rec);
-      const target = rs.find((r) => path.includes(`/${r.plural}`));
+      const target = resourceOf(rs, path);
       const answer = opts.answer ? opts.answer(rec, target) : defaultAnswer(rec, target);
+      // Remember created JSON objects so that a later GET (kubectl apply's) finds them.
+      const name = (answer as { metadata?: { name?: string } } | null)?.metadata?.name;
+      if (req.method === "POST" && name && target && path.endsWith(`/${target.plural}`) && rec.contentType.startsWith("application/json")) objects.set(`${path}/${name}`, answer);
+      if (req.method === "PATCH" && objects.has(path)) return json(objects.get(path));
       return json(answer, 201);
     },
   });
   return { url: `http://127.0.0.1:${server.port}`, port: server.port!, recorded, seen, stop: () => server.stop(true) };
+}
+
+/** The resource a request path addresses: `/apis/g/v[/namespaces/ns]/plural[/name[/sub]]`. */
+function resourceOf(rs: StubResource[], path: string): StubResource | undefined {
+  const m = /^\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/[^/]+(?=\/))?\/([^/]+)/.exec(path);
+  if (!m) return undefined;
+  const [group, version] = m[1] ? ["", m[1]] : [m[2]!, m[3]!];
+  return rs.find((r) => r.group === group && r.version === version && r.plural === m[4]);
 }
 
 function defaultAnswer(rec: Recorded, r: StubResource | undefined): unknown {

@@ -49,13 +49,9 @@ const available = !!(bins[27] && bins[32]);
 describe.skipIf(!available)("kubectl against kite's OpenAPI", () => {
   let stub: Stub;
   let env: ReturnType<typeof kubectlEnv>;
-  let manifest: string;
-
   beforeAll(() => {
     stub = startStub({ resources });
     env = kubectlEnv(stub.url);
-    manifest = join(env.dir, "deploy.yaml");
-    writeFileSync(manifest, DEPLOYMENT);
   });
   afterAll(() => {
     env?.cleanup();
@@ -92,7 +88,12 @@ describe.skipIf(!available)("kubectl against kite's OpenAPI", () => {
     }, 30_000);
 
     test(`kubectl 1.${minor} create -f / apply -f leave field validation to the server`, async () => {
-      for (const args of [["create", "-f", manifest], ["apply", "-f", manifest], ["create", "-f", manifest, "--validate=false"], ["create", "-f", manifest, "--validate=warn"]]) {
+      const cases = [["create"], ["apply"], ["create", "--validate=false"], ["create", "--validate=warn"]];
+      for (const [i, c] of cases.entries()) {
+        // a fresh name each time, so that every command creates
+        const file = join(env.dir, `deploy-${minor}-${i}.yaml`);
+        writeFileSync(file, DEPLOYMENT.replace("name: web", `name: web-${minor}-${i}`));
+        const args = [c[0]!, "-f", file, ...c.slice(1)];
         const before = stub.recorded.length;
         const r = await env.run(bins[minor]!, args);
         expect([args.join(" "), r.code, r.stderr]).toEqual([args.join(" "), 0, ""]);
@@ -105,6 +106,22 @@ describe.skipIf(!available)("kubectl against kite's OpenAPI", () => {
       }
     }, 30_000);
   }
+
+  test("kubectl 1.32 apply of an existing object sends a strategic merge patch computed with the served schemas", async () => {
+    const cm = join(env.dir, "cm.yaml");
+    writeFileSync(cm, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: '1'\n");
+    expect((await env.run(bins[32]!, ["apply", "-f", cm])).code).toBe(0);
+    writeFileSync(cm, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: '2'\n  b: '3'\n");
+    const before = stub.recorded.length;
+    const r = await env.run(bins[32]!, ["apply", "-f", cm]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    const patch = stub.recorded.slice(before).find((x) => x.method === "PATCH")!;
+    expect(patch.path).toBe("/api/v1/namespaces/default/configmaps/settings");
+    expect(patch.contentType).toBe("application/strategic-merge-patch+json");
+    expect(patch.query.fieldValidation).toBe("Strict");
+    const body = JSON.parse(new TextDecoder().decode(patch.body));
+    expect(body.data).toEqual({ a: "2", b: "3" });
+  }, 30_000);
 
   test("a hash-pinned v3 document is fetched once, then served from kubectl's cache", async () => {
     const fresh = kubectlEnv(stub.url);
