@@ -97,7 +97,7 @@ export function isIPv6(s: string): boolean {
     return false;
   }
 }
-export function isIP(s: unknown): s is string {
+export function isIP(s: unknown): boolean {
   return typeof s === "string" && (isIPv4(s) || isIPv6(s));
 }
 export const IP_MESSAGE = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
