@@ -174,7 +174,7 @@ function main() {
     "};",
     "",
   ];
-  const out = join(import.meta.dir, "..", "descriptors.generated.ts");
+  const out = process.env.GEN_DESCRIPTORS_OUT ?? join(import.meta.dir, "..", "descriptors.generated.ts");
   writeFileSync(out, lines.join("\n"));
   console.log(`${Object.keys(messages).length} messages, ${ROOTS.length} kinds → ${out}`);
 }
