@@ -75,7 +75,8 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Operation
   }
   const classStamp = new Int32Array(classIds.size);
   let stamp = 0;
-  const set = new LinearizedSet(l.knownCount, l.unknownCount);
+  const set = new LinearizedSet(l.knownCount, l.unknownCount, classIds.size);
+
   const cache = new StateCache<S>(
     set,
     (a, b) => model.equal(a, b),
@@ -83,12 +84,12 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Operation
   );
   const place = (node: number): void => {
     const op = opOf[node]!;
-    if (unknown[op]) set.addUnknown(rank[op]!);
+    if (unknown[op]) set.addUnknown(classOf[op]!);
     else set.addKnown(rank[op]!);
   };
   const unplace = (node: number): void => {
     const op = opOf[node]!;
-    if (unknown[op]) set.removeUnknown(rank[op]!);
+    if (unknown[op]) set.removeUnknown(classOf[op]!);
     else set.removeKnown(rank[op]!);
   };
 
@@ -105,6 +106,8 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Operation
   const childLo = new Int32Array(maxDepth);
   /** Whether the move made at each depth was forced (a read-only op): then it was the only option. */
   const forcedAt = new Uint8Array(maxDepth);
+  /** Scratch: known call nodes in the window that are illegal at the current node. */
+  const blocked = new Int32Array(l.knownCount + 1);
   const childNext = new Int32Array(maxDepth);
 
   // Longest prefix, maintained incrementally: bestOps[0..lowWater) equals the path.
@@ -184,9 +187,17 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Operation
         continue;
       }
       // Known ops exhausted (a pending op's return is reached): generate the unknown-op
-      // children among ops called before that return.
+      // children among ops called before that return. Children that make some blocked known
+      // op legal go first: the others rarely help, and explored after them they are mostly
+      // pruned by dominance instead of duplicating the useful child's subtree.
       const stop = cursor === NIL ? Infinity : cursor;
       childNext[depth] = childTop;
+      let blockedCount = 0;
+      for (let e = next[HEAD]!; e !== NIL && !isReturn[e]; e = next[e]!) {
+        const o = ops[opOf[e]!]!;
+        if (model.step(state, o.input, o.output) === undefined) blocked[blockedCount++] = e;
+      }
+      let usefulTop = childTop;
       stamp++;
       for (let u = next[uhead]!; u !== NIL && u < stop; u = next[u]!) {
         const c = classOf[opOf[u]!]!;
@@ -197,8 +208,23 @@ function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Operation
         if (ns === undefined) continue;
         place(u);
         if (cache.visit(ns)) {
+          let useful = false;
+          for (let b = 0; b < blockedCount && !useful; b++) {
+            const k = ops[opOf[blocked[b]!]!]!;
+            useful = model.step(ns, k.input, k.output) !== undefined;
+          }
           childNode[childTop] = u;
           childState[childTop] = ns;
+          if (useful) {
+            // Swap into the useful prefix, keeping both groups in call order.
+            for (let j = childTop; j > usefulTop; j--) {
+              childNode[j] = childNode[j - 1]!;
+              childState[j] = childState[j - 1]!;
+            }
+            childNode[usefulTop] = u;
+            childState[usefulTop] = ns;
+            usefulTop++;
+          }
           childTop++;
         }
         unplace(u);

@@ -3,22 +3,23 @@
  * Lowe's memoisation for the search: the set of linearized ops and a cache of
  * (linearized set, state) pairs already explored.
  *
- * The set is two bitsets: known ops by call rank, unknown-outcome ops by call rank. Known ops
- * are placed roughly in call order, so the known bitset is all ones below a low word and all
- * zeros from a high word on; both bounds are kept per depth, and the cache stores only the
- * words in between (plus the small unknown bitset), which keeps a step's cost independent of
- * the history's length. The hash is a Zobrist hash (xor of a random word per known op),
- * updated in O(1).
+ * The set has two parts. Known ops: a bitset by call rank. They are placed roughly in call
+ * order, so it is all ones below a low word and all zeros from a high word on; both bounds are
+ * kept per depth, and the cache stores only the words in between, which keeps a step's cost
+ * independent of the history's length. Unknown-outcome ops: a count per equivalence class
+ * (Model.equivalenceKey) — members of a class that have been called are interchangeable, and
+ * which ones are called is fixed by the known part, so only how many were used matters.
+ * The hash is a Zobrist hash of the known part (xor of a random word per op), updated in O(1).
  *
- * Dominance: unknown ops are optional and never block anything, so (known K, unknown U, s)
- * is at least as promising as (K, U', s) when U ⊆ U'. A stored pair prunes every pair it
- * dominates; a new pair that dominates a stored one replaces it.
+ * Dominance: unknown ops are optional and never block anything, so (known K, counts U, s) is
+ * at least as promising as (K, U', s) when U ≤ U' in every class. A stored pair prunes every
+ * pair it dominates; a new pair that dominates a stored one replaces it.
  */
 
 interface Entry<S> {
   lo: number;
   words: Uint32Array;
-  unk: Uint32Array;
+  unk: Uint16Array;
   state: S;
 }
 
@@ -35,7 +36,8 @@ function mulberry32(seed: number): () => number {
 
 export class LinearizedSet {
   readonly known: Uint32Array;
-  readonly unknown: Uint32Array;
+  /** Placed unknown ops per equivalence class. */
+  readonly unknown: Uint16Array;
   /** Zobrist hash of the known part. */
   hash = 0;
   /** Words below `lo` are full; words from `hiEx` on are empty. */
@@ -47,9 +49,9 @@ export class LinearizedSet {
   private readonly hiStack: Int32Array;
   private depth = 0;
 
-  constructor(readonly knownCount: number, unknownCount: number) {
+  constructor(readonly knownCount: number, unknownCount: number, classCount: number) {
     this.known = new Uint32Array((knownCount + 31) >>> 5);
-    this.unknown = new Uint32Array((unknownCount + 31) >>> 5);
+    this.unknown = new Uint16Array(classCount);
     this.zob = new Int32Array(knownCount);
     const rand = mulberry32(0x5eed ^ knownCount);
     for (let i = 0; i < knownCount; i++) {
@@ -89,12 +91,12 @@ export class LinearizedSet {
     this.hiEx = this.hiStack[this.depth]!;
   }
 
-  addUnknown(rank: number): void {
-    this.unknown[rank >>> 5]! |= 1 << (rank & 31);
+  addUnknown(cls: number): void {
+    this.unknown[cls]!++;
   }
 
-  removeUnknown(rank: number): void {
-    this.unknown[rank >>> 5]! &= ~(1 << (rank & 31));
+  removeUnknown(cls: number): void {
+    this.unknown[cls]!--;
   }
 }
 
@@ -150,17 +152,17 @@ export class StateCache<S> {
   }
 }
 
-/** 1: stored ⊆ cand (stored dominates); -1: cand ⊊ stored; 0: unrelated. */
-function unknownDominance(stored: Uint32Array, cand: Uint32Array): number {
-  let storedSub = true;
-  let candSub = true;
-  for (let w = 0; w < stored.length; w++) {
-    const s = stored[w]!;
-    const c = cand[w]!;
-    if (s === c) continue;
-    if ((s & ~c) !== 0) storedSub = false;
-    if ((c & ~s) !== 0) candSub = false;
-    if (!storedSub && !candSub) return 0;
+/** 1: stored ≤ cand in every class (stored dominates); -1: cand < stored; 0: unrelated. */
+function unknownDominance(stored: Uint16Array, cand: Uint16Array): number {
+  let storedLe = true;
+  let candLe = true;
+  for (let c = 0; c < stored.length; c++) {
+    const s = stored[c]!;
+    const x = cand[c]!;
+    if (s === x) continue;
+    if (s > x) storedLe = false;
+    else candLe = false;
+    if (!storedLe && !candLe) return 0;
   }
-  return storedSub ? 1 : candSub ? -1 : 0;
+  return storedLe ? 1 : candLe ? -1 : 0;
 }
