@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ApiError } from "../errors.ts";
+import fixtures from "../protobuf/fixtures/kubectl-bodies.json";
 import { checkBuiltinFields, parseFieldValidation } from "./validate.ts";
 
 const deployGVK = { group: "apps", version: "v1", kind: "Deployment" };
@@ -148,6 +149,17 @@ describe("checkBuiltinFields", () => {
     expect(checkBuiltinFields(cr, { group: "apps", version: "v1", kind: "ControllerRevision" }, { mode: "Strict" }).warnings).toEqual([]);
   });
 
+  test("accepts every body kubectl's generators send (captured from kubectl 1.31), unchanged", () => {
+    for (const f of fixtures.bodies) {
+      const body = f.json as { apiVersion: string; kind: string };
+      const [group, version] = body.apiVersion.includes("/") ? body.apiVersion.split("/") : ["", body.apiVersion];
+      const raw = JSON.stringify(body);
+      const r = checkBuiltinFields(JSON.parse(raw), { group: group!, version: version!, kind: body.kind }, { mode: "Strict", rawBody: raw });
+      expect([f.command, r.warnings]).toEqual([f.command, []]);
+      expect(r.object).toEqual(body as never);
+    }
+  });
+
   test("every served kind accepts a minimal object", () => {
     const kinds: [string, string, string][] = [
       ["", "v1", "Namespace"], ["", "v1", "Node"], ["", "v1", "Endpoints"], ["", "v1", "ServiceAccount"], ["", "v1", "Event"],
@@ -191,7 +203,8 @@ describe("parseFieldValidation", () => {
     expect(parseFieldValidation(null)).toBe("Warn");
     expect(parseFieldValidation("")).toBe("Warn");
     expect(parseFieldValidation("Strict")).toBe("Strict");
-    const e = apiError(() => parseFieldValidation("strict"));
-    expect(e.code).toBe(400);
+    const e = apiError(() => parseFieldValidation("strict", "PatchOptions"));
+    expect(e.code).toBe(422);
+    expect(e.message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "strict": supported values: "", "Ignore", "Strict", "Warn"');
   });
 });

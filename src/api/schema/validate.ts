@@ -22,12 +22,20 @@ export type FieldValidation = "Strict" | "Warn" | "Ignore";
 
 /**
  * The `fieldValidation` query parameter; absent means Warn (kube-apiserver's default since 1.27).
- * Throws 400 on an unsupported value.
+ * An unsupported value is 422 like upstream's options validation:
+ * `CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "x": supported values: "", "Ignore", "Strict", "Warn"`.
  */
-export function parseFieldValidation(value: string | null | undefined): FieldValidation {
+export function parseFieldValidation(
+  value: string | null | undefined,
+  options: "CreateOptions" | "UpdateOptions" | "PatchOptions" = "CreateOptions",
+): FieldValidation {
   if (value === null || value === undefined || value === "") return "Warn";
   if (value === "Strict" || value === "Warn" || value === "Ignore") return value;
-  throw errors.badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(value)}: supported values: "Ignore", "Strict", "Warn"`);
+  throw errors.invalid(options, "meta.k8s.io", "", [{
+    reason: "FieldValueNotSupported",
+    message: `Unsupported value: ${JSON.stringify(value)}: supported values: "", "Ignore", "Strict", "Warn"`,
+    field: "fieldValidation",
+  }]);
 }
 
 export interface FieldCheckOptions {
