@@ -32,6 +32,46 @@ export interface ResourceInfo {
   schema?: Schema;
 }
 
+/** The shape of a served resource definition (api/registry's ResourceDef fits it). */
+export interface ResourceDefLike {
+  group: string;
+  version: string;
+  kind: string;
+  listKind?: string;
+  plural: string;
+  namespaced: boolean;
+  /** Default: every verb. */
+  verbs?: string[];
+  statusSubresource?: boolean;
+  scale?: unknown;
+  subresources?: Record<string, { verbs: string[]; responseKind?: GVK }>;
+}
+
+const EVERY_VERB = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+/**
+ * ResourceInfo of a resource definition: `status` (same kind) and `scale` (autoscaling/v1 Scale)
+ * subresources from their flags, others with their response kind (none: plain text, like log).
+ * Pass `schema` for a custom resource (its CRD version's openAPIV3Schema).
+ */
+export function resourceInfoOf(def: ResourceDefLike, schema?: Schema): ResourceInfo {
+  const subresources: SubresourceInfo[] = [];
+  if (def.statusSubresource) subresources.push({ name: "status", verbs: ["get", "patch", "update"] });
+  if (def.scale) subresources.push({ name: "scale", verbs: ["get", "patch", "update"], kind: { group: "autoscaling", version: "v1", kind: "Scale" } });
+  for (const [name, h] of Object.entries(def.subresources ?? {})) {
+    if (name === "status" || name === "scale") continue;
+    subresources.push({ name, verbs: h.verbs, kind: h.responseKind ?? null });
+  }
+  const info: ResourceInfo = {
+    group: def.group, version: def.version, kind: def.kind, plural: def.plural, namespaced: def.namespaced,
+    verbs: def.verbs ?? EVERY_VERB,
+  };
+  if (def.listKind) info.listKind = def.listKind;
+  if (subresources.length) info.subresources = subresources.sort((a, b) => (a.name < b.name ? -1 : 1));
+  if (schema) info.schema = schema;
+  return info;
+}
+
 /** `v1` → `v1`, `apps/v1` → `apps/v1`. */
 export function groupVersionOf(group: string, version: string): string {
   return group ? `${group}/${version}` : version;

@@ -3,7 +3,7 @@ import { knownKinds } from "../schema/index.ts";
 import type { ResourceInfo } from "./types.ts";
 import { groupVersionOf } from "./types.ts";
 import { openApiV2Protobuf } from "./v2-protobuf.ts";
-import { customSchemaName, groupToken, groupVersionOfV3Path, v3PathOf } from "./types.ts";
+import { customSchemaName, groupToken, groupVersionOfV3Path, resourceInfoOf, v3PathOf } from "./types.ts";
 import { openApiV3Doc, openApiV3Root, v3CacheHeaders } from "./v3.ts";
 
 const ALL = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -171,5 +171,25 @@ describe("naming helpers", () => {
     expect(groupToken("rbac.authorization.k8s.io")).toBe("RbacAuthorization");
     expect(groupToken("")).toBe("Core");
     expect(groupToken("example.com")).toBe("ExampleCom");
+  });
+});
+
+describe("resourceInfoOf", () => {
+  test("maps a registry definition: flags to status/scale, handlers to their kinds or text", () => {
+    const info = resourceInfoOf({
+      group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true, statusSubresource: true,
+      subresources: { log: { verbs: ["get"] }, eviction: { verbs: ["create"], responseKind: { group: "policy", version: "v1", kind: "Eviction" } } },
+    });
+    expect(info.verbs).toContain("deletecollection");
+    expect(info.subresources).toEqual([
+      { name: "eviction", verbs: ["create"], kind: { group: "policy", version: "v1", kind: "Eviction" } },
+      { name: "log", verbs: ["get"], kind: null },
+      { name: "status", verbs: ["get", "patch", "update"] },
+    ]);
+    const d = openApiV3Doc("v1", [info]).doc as unknown as Doc;
+    expect(d.paths["/api/v1/namespaces/{namespace}/pods/{name}/status"]!.patch.operationId).toBe("patchCoreV1NamespacedPodStatus");
+    const ssar = resourceInfoOf({ group: "authorization.k8s.io", version: "v1", kind: "SelfSubjectAccessReview", plural: "selfsubjectaccessreviews", namespaced: false, verbs: ["create"] });
+    expect(ssar.verbs).toEqual(["create"]);
+    expect(ssar.subresources).toBeUndefined();
   });
 });
