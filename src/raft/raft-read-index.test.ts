@@ -70,6 +70,14 @@ describe("ReadIndex", () => {
     expect(rs[0]!.index).toBeGreaterThanOrEqual(3);
   });
 
+  test("the unsafeReadIndex testing knob really serves stale reads (canary)", () => {
+    const nw = Network.ofSize(3, { testingKnobs: { unsafeReadIndex: true } });
+    nw.campaign(1);
+    nw.isolate(1);
+    nw.act(() => nw.node(1).rn.readIndex("stale!"));
+    expect(nw.node(1).readStates).toEqual([{ index: 1, requestCtx: "stale!" }]);
+  });
+
   test("a single-node leader answers reads immediately once its term's entry is committed", () => {
     const nw = Network.ofSize(1);
     nw.campaign(1);

@@ -26,6 +26,12 @@ export function stepLeader(r: Raft, m: Message): void {
       stepProposal(r, m);
       return;
     case "MsgReadIndex":
+      if (r.unsafeReadIndex) {
+        // canary: trust the local commit index without a heartbeat round
+        const resp = r.responseToReadIndexReq(m, r.raftLog.committed);
+        if (resp !== undefined) r.send(resp);
+        return;
+      }
       // Postpone reads until this leader has committed an entry of its term: only then is
       // its commit index known to cover every entry committed by earlier leaders.
       if (!r.committedEntryInCurrentTerm()) {
@@ -195,8 +201,7 @@ export function stepFollower(r: Raft, m: Message): void {
     case "MsgProp":
       if (r.lead === NONE) throw new ProposalDroppedError(`no leader at term ${r.term}`);
       if (r.disableProposalForwarding) throw new ProposalDroppedError("proposal forwarding is disabled");
-      m.to = r.lead;
-      r.send(m);
+      forward(r, m);
       return;
     case "MsgApp":
       r.electionElapsed = 0;
@@ -215,8 +220,7 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     case "MsgTransferLeader":
       if (r.lead === NONE) return;
-      m.to = r.lead;
-      r.send(m);
+      forward(r, m);
       return;
     case "MsgForgetLeader":
       r.lead = NONE;
@@ -227,12 +231,20 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     case "MsgReadIndex":
       if (r.lead === NONE) return;
-      m.to = r.lead;
-      r.send(m);
+      forward(r, m);
       return;
     case "MsgReadIndexResp":
       if (m.entries.length !== 1) return;
       r.readStates.push({ index: m.index, requestCtx: m.entries[0]!.data });
       return;
   }
+}
+
+/**
+ * Passes a request on to the leader as a copy (the input is never mutated). The term is
+ * cleared: a request that was already forwarded once (and so carries a term) may reach
+ * a node that is no longer the leader and must be forwarded again.
+ */
+function forward(r: Raft, m: Message): void {
+  r.send({ ...m, to: r.lead, term: 0 });
 }

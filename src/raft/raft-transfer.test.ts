@@ -68,6 +68,20 @@ describe("leadership transfer", () => {
     expect(nw.node(2).rn.state).toBe("leader");
   });
 
+  test("a transfer request forwarded twice (the leader changed meanwhile) still reaches the leader", () => {
+    const nw = Network.ofSize(3);
+    nw.campaign(1);
+    nw.act(() => nw.node(1).rn.transferLeader(2));
+    expect(nw.node(2).rn.state).toBe("leader");
+    // 3 still believes 1 leads: its forwarded request reaches 1, a follower now, which forwards again
+    nw.node(3).rn.raft.lead = 1;
+    nw.delivered = [];
+    nw.act(() => nw.node(3).rn.transferLeader(3));
+    const hops = nw.delivered.filter((m) => m.type === "MsgTransferLeader").map((m) => `${m.to}`);
+    expect(hops).toEqual(["1", "2"]);
+    expect(nw.node(3).rn.state).toBe("leader");
+  });
+
   test("transfers to a learner or to the leader itself are ignored", () => {
     const nw = Network.ofSize(2, { learners: [3] });
     nw.add(new (nw.node(1).constructor as typeof import("./test-network.ts").TestNode)(3, [1, 2], { learners: [3] }));

@@ -82,7 +82,12 @@ export interface RaftConfig {
    * Deliberate bugs, for proving that the simulation's checkers can fail (canaries).
    * Never set outside tests.
    */
-  testingKnobs?: { skipElectionRestriction?: boolean };
+  testingKnobs?: {
+    /** Grant votes without checking that the candidate's log is up to date. */
+    skipElectionRestriction?: boolean;
+    /** Answer ReadIndex at once from the local commit index, without confirming leadership. */
+    unsafeReadIndex?: boolean;
+  };
 }
 
 interface ResolvedConfig {
@@ -149,6 +154,7 @@ export class Raft {
   readonly stepDownOnRemoval: boolean;
   pendingReadIndexMessages: Message[] = [];
   readonly skipElectionRestriction: boolean;
+  readonly unsafeReadIndex: boolean;
   private readonly random: (n: number) => number;
   private stepFn: (r: Raft, m: Message) => void = stepFollower;
 
@@ -168,6 +174,7 @@ export class Raft {
     this.disableProposalForwarding = c.disableProposalForwarding ?? false;
     this.stepDownOnRemoval = c.stepDownOnRemoval ?? true;
     this.skipElectionRestriction = c.testingKnobs?.skipElectionRestriction ?? false;
+    this.unsafeReadIndex = c.testingKnobs?.unsafeReadIndex ?? false;
 
     this.switchToConfig(restoreConfig(this.trk, confState, this.raftLog.lastIndex()));
     if (!isEmptyHardState(hardState)) this.loadState(hardState);

@@ -17,6 +17,7 @@ import type { CommandResult } from "../../src/store/commands.ts";
 import { SimDisk, type StorageKind } from "./disk.ts";
 import type { EventQueue } from "./events.ts";
 import { MvccFsm, type ScratchDir, type SimFsm, TinyKv } from "./fsm.ts";
+import type { Canary } from "./options.ts";
 import type { Prng } from "./prng.ts";
 
 export interface NodeEnv {
@@ -33,7 +34,7 @@ export interface NodeEnv {
   snapshotEvery: number;
   compactionMargin: number;
   diskLatencyMs: [number, number];
-  canary: "send-before-persist" | "skip-election-restriction" | undefined;
+  canary: Canary | undefined;
   send(msgs: Message[]): void;
   onPersisted(node: SimNode, rd: Ready): void;
   onApplied(node: SimNode, entries: Entry[], results: CommandResult[]): void;
@@ -97,7 +98,10 @@ export class SimNode {
         random: (n) => rng.int(n),
         maxSizePerMsg: env.maxSizePerMsg,
         maxInflightMsgs: env.maxInflightMsgs,
-        testingKnobs: { skipElectionRestriction: env.canary === "skip-election-restriction" },
+        testingKnobs: {
+          skipElectionRestriction: env.canary === "skip-election-restriction",
+          unsafeReadIndex: env.canary === "unsafe-read-index",
+        },
       },
       storage,
       fsm,

@@ -5,7 +5,7 @@
  */
 import { Prng } from "./prng.ts";
 
-export type Canary = "send-before-persist" | "skip-election-restriction";
+export type Canary = "send-before-persist" | "skip-election-restriction" | "unsafe-read-index";
 
 export interface SimOptions {
   seed: number;

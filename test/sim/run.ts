@@ -4,7 +4,8 @@
  *   --seed S           replay one seed (prints its options, stats and, on failure, the trace)
  *   --seeds N          run N seeds starting at --from (default: a random base, printed)
  *   --from F           first seed for --seeds
- *   --canary NAME      run with a deliberate bug (send-before-persist | skip-election-restriction)
+ *   --canary NAME      run with a deliberate bug (send-before-persist | skip-election-restriction |
+ *                      unsafe-read-index)
  *   --fsm mvcc|tiny, --storage sqlite|memory   force a swarm option
  * Exits 1 if any seed fails; every failure prints the command that replays it.
  */

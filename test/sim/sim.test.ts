@@ -43,6 +43,7 @@ describe("simulation: the checkers catch deliberate bugs (canaries)", () => {
   const canaries: Array<[Canary, string]> = [
     ["skip-election-restriction", "votes for candidates with stale logs"],
     ["send-before-persist", "sends votes and acks before they are durable"],
+    ["unsafe-read-index", "answers reads without confirming its leadership"],
   ];
   for (const [canary, what] of canaries) {
     test(

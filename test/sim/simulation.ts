@@ -56,7 +56,7 @@ export function runSimulation(seed: number, overrides: Partial<SimOptions> = {})
   }
 }
 
-class Simulation implements World {
+export class Simulation implements World {
   readonly q = new EventQueue();
   private readonly rng: Prng;
   private readonly net: SimNetwork;
@@ -69,6 +69,7 @@ class Simulation implements World {
   private readonly traceBuf: string[] = [];
   private phase: "safety" | "liveness" = "safety";
   private barrierId: string | undefined;
+  private barrier: { leader: number; term: number; at: number } | undefined;
   private converged = false;
   private stats = { crashes: 0, restarts: 0, partitions: 0, transfers: 0, snapshotsSent: 0, elections: 0 };
 
@@ -305,7 +306,14 @@ class Simulation implements World {
     const leader = this.leader();
     if (leader === undefined) return false;
     if (this.barrierId === undefined || !this.clients.acked.has(this.barrierId)) {
-      if (this.barrierId === undefined || this.rng.chance(0.2)) this.barrierId = this.clients.barrier(leader);
+      // propose the barrier once per leadership (or again after a long wait): proposing
+      // more would grow the log as fast as a slow configuration replicates it
+      const b = this.barrier;
+      const stale = b === undefined || b.leader !== leader.id || b.term !== leader.rn.term || this.q.now - b.at > 2000;
+      if (stale) {
+        this.barrierId = this.clients.barrier(leader);
+        this.barrier = { leader: leader.id, term: leader.rn.term, at: this.q.now };
+      }
       return false;
     }
     const rn = leader.rn;
@@ -321,13 +329,19 @@ class Simulation implements World {
   }
 
   private describeCluster(): string {
+    const leader = this.leader();
+    const progress =
+      leader === undefined
+        ? ""
+        : ` | leader ${leader.id} progress: ` +
+          [...leader.rn.raft.trk.progress].map(([id, pr]) => `${id}=${pr.toString()}`).join(", ");
     return [...this.nodes.values()]
       .map((n) =>
         n.up
           ? `${n.id}:${n.rn.state}@${n.rn.term} lead=${n.rn.lead} commit=${n.rn.committed} applied=${n.rn.applied} last=${n.rn.lastIndex()} conf=${JSON.stringify(n.confState)}`
           : `${n.id}:${n.removed ? "removed" : "down"}`,
       )
-      .join("; ");
+      .join("; ") + progress;
   }
 
   /** Replays the committed log into an independent model and compares with every replica. */
