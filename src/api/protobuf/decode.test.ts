@@ -138,3 +138,28 @@ describe("decoding rules", () => {
     expect(d.object).toEqual({ kind: "DeleteOptions", apiVersion: "v1", gracePeriodSeconds: 0, propagationPolicy: "Background" });
   });
 });
+
+describe("malformed input never escapes as anything but ProtobufDecodeError", () => {
+  test("every truncation and many byte flips of real bodies", () => {
+    let seed = 42;
+    const rand = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    let failures = 0, successes = 0;
+    const attempt = (b: Uint8Array) => {
+      try { decodeK8sProtobuf(b); successes++; } catch (e) {
+        if (!(e instanceof ProtobufDecodeError)) throw e;
+        failures++;
+      }
+    };
+    for (const f of fixtures.bodies) {
+      const body = new Uint8Array(Buffer.from(f.protobuf132, "base64"));
+      for (let n = 0; n < body.length; n++) attempt(body.subarray(0, n));
+      for (let i = 0; i < 200; i++) {
+        const copy = body.slice();
+        copy[Math.floor(rand() * copy.length)] = Math.floor(rand() * 256);
+        attempt(copy);
+      }
+    }
+    expect(failures).toBeGreaterThan(1000);
+    expect(successes).toBeGreaterThan(0);
+  });
+});
