@@ -8,6 +8,7 @@
  * Store interface, not yet through the API server).
  */
 import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { etcdGatewayDriver, kiteInProcessDriver, type WriteDriver } from "./lib/drivers.ts";
 import { startEtcd, type EtcdHandle } from "./lib/etcd.ts";
@@ -58,6 +59,7 @@ async function runLevel(d: WriteDriver, c: number): Promise<LoadResult> {
   }
 }
 
+const load0 = loadavg()[0]!;
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits));
 
 try {
@@ -106,6 +108,10 @@ try {
   }
   lines.push("");
   lines.push("  kite cores: this process (load generator + store, in-process); etcd cores: the etcd process only.");
+  lines.push(
+    `  machine load average (1 min) at start ${load0.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)} on ` +
+      `${navigator.hardwareConcurrency} cores: figures taken on a busy machine are not comparable with quiet runs.`,
+  );
   console.log(lines.join("\n"));
   const errors = [...(kite?.results ?? []), ...(etcdRun?.results ?? [])].reduce((s, r) => s + r.errors, 0);
   if (args.json) writeFileSync(args.json, JSON.stringify({ durationS, levels, kite, etcd: etcdRun }, null, 2));
