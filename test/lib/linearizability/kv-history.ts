@@ -34,7 +34,7 @@ function mayWrite(op: KvOp): op is KvOp & { input: { value: string } } {
   return op.output === undefined || op.output.type === "ok";
 }
 
-/** Annotate one key's ops (see the module comment). Returns copies; op order is kept. */
+/** Annotate one key's ops (see the module comment). Annotated ops are copies, the rest are the caller's; order is kept. */
 export function annotateKvPartition(ops: readonly KvOp[]): KvOp[] {
   const writers = new Map<string, number[]>();
   const reads = new Map<string, number[]>();
@@ -70,6 +70,6 @@ export function annotateKvPartition(ops: readonly KvOp[]): KvOp[] {
   }
   return ops.map((op, i) => {
     const a = annotations.get(i);
-    return a ? { ...op, input: Object.assign({ ...op.input }, a) as KvInput } : { ...op };
+    return a ? { ...op, input: Object.assign({ ...op.input }, a) as KvInput } : op;
   });
 }

@@ -53,6 +53,8 @@ export interface KvState {
   readonly rvExact: boolean;
   /** Sorted; empty unless present with an inexact rv. */
   readonly not: readonly number[];
+  /** For reports only (equal/hash ignore it): the real value behind UNOBSERVED_VALUE. */
+  readonly label?: string;
 }
 
 export interface KvModelOptions {
@@ -81,8 +83,9 @@ function ruleOut(s: KvState, r: number): KvState {
   return { ...s, not: [...s.not, r].sort((a, b) => a - b) };
 }
 
-function present(value: string, rv: number | undefined, floor: number): KvState {
-  return rv === undefined ? { exists: true, value, rv: floor, rvExact: false, not: NONE } : { exists: true, value, rv, rvExact: true, not: NONE };
+function present(w: Written, rv: number | undefined, floor: number): KvState {
+  const s: KvState = rv === undefined ? { exists: true, value: w.value, rv: floor, rvExact: false, not: NONE } : { exists: true, value: w.value, rv, rvExact: true, not: NONE };
+  return w.label === undefined ? s : { ...s, label: w.label };
 }
 
 /** A newly reported resourceVersion must move past everything the key has had. */
@@ -94,19 +97,20 @@ function advances(s: KvState, rv: number | undefined): boolean {
 interface Written {
   value: string;
   rv: number | undefined;
+  label?: string;
 }
 
 function written(i: AnnotatedKvInput & { value: string }, out: KvOutput | undefined): Written {
-  const reported = out?.type === "ok" ? out.rv : undefined;
-  return { value: i[UNOBSERVED] ? UNOBSERVED_VALUE : i.value, rv: reported ?? i[INFERRED_RV] };
+  const rv = (out?.type === "ok" ? out.rv : undefined) ?? i[INFERRED_RV];
+  return i[UNOBSERVED] ? { value: UNOBSERVED_VALUE, rv, label: i.value } : { value: i.value, rv };
 }
 
 function stepWrite(s: KvState, w: Written, out: KvOutput | undefined, writeCreates: boolean): KvState | undefined {
   if (out === undefined) {
     if (!s.exists && !writeCreates) return s;
-    return advances(s, w.rv) ? present(w.value, w.rv, s.rv) : undefined;
+    return advances(s, w.rv) ? present(w, w.rv, s.rv) : undefined;
   }
-  if (out.type === "ok") return (s.exists || writeCreates) && advances(s, w.rv) ? present(w.value, w.rv, s.rv) : undefined;
+  if (out.type === "ok") return (s.exists || writeCreates) && advances(s, w.rv) ? present(w, w.rv, s.rv) : undefined;
   if (out.type === "notFound") return !s.exists && !writeCreates ? s : undefined;
   return undefined;
 }
@@ -114,9 +118,9 @@ function stepWrite(s: KvState, w: Written, out: KvOutput | undefined, writeCreat
 function stepCreate(s: KvState, w: Written, out: KvOutput | undefined): KvState | undefined {
   if (out === undefined) {
     if (s.exists) return s;
-    return advances(s, w.rv) ? present(w.value, w.rv, s.rv) : undefined;
+    return advances(s, w.rv) ? present(w, w.rv, s.rv) : undefined;
   }
-  if (out.type === "ok") return !s.exists && advances(s, w.rv) ? present(w.value, w.rv, s.rv) : undefined;
+  if (out.type === "ok") return !s.exists && advances(s, w.rv) ? present(w, w.rv, s.rv) : undefined;
   if (out.type === "exists") return s.exists ? s : undefined;
   return undefined;
 }
@@ -128,11 +132,11 @@ function stepCas(s: KvState, input: AnnotatedKvInput & { op: "cas" }, w: Written
   if (out === undefined) {
     // Took effect here: it succeeded if it could (the failed branch is the same as the op
     // never having happened, which the checker explores anyway).
-    return mayMatch && newRvOk ? present(w.value, w.rv, expected) : s;
+    return mayMatch && newRvOk ? present(w, w.rv, expected) : s;
   }
   switch (out.type) {
     case "ok":
-      return mayMatch && newRvOk ? present(w.value, w.rv, expected) : undefined;
+      return mayMatch && newRvOk ? present(w, w.rv, expected) : undefined;
     case "conflict":
       return s.exists && !(s.rvExact && s.rv === expected) ? ruleOut(s, expected) : undefined;
     case "notFound":
@@ -171,7 +175,7 @@ function stepRead(s: KvState, out: KvOutput | undefined): KvState | undefined {
   if (out.type === "notFound") return s.exists ? undefined : s;
   if (out.type !== "found") return undefined;
   if (!s.exists || s.value !== out.value || !rvMayBe(s, out.rv)) return undefined;
-  return s.rvExact ? s : { exists: true, value: s.value, rv: out.rv, rvExact: true, not: NONE };
+  return s.rvExact ? s : { ...s, rv: out.rv, rvExact: true, not: NONE };
 }
 
 export function describeKvOutput(out: KvOutput | undefined): string {
@@ -204,7 +208,7 @@ export function describeKvInput(i: KvInput): string {
 
 export function describeKvState(s: KvState): string {
   if (!s.exists) return s.rv > 0 ? `absent (rv > ${s.rv})` : "absent";
-  const value = s.value === UNOBSERVED_VALUE ? "<a value never read>" : JSON.stringify(s.value);
+  const value = s.value === UNOBSERVED_VALUE ? `${s.label === undefined ? "<unread value>" : JSON.stringify(s.label)} (never read)` : JSON.stringify(s.value);
   return `${value}@${s.rvExact ? s.rv : `>${s.rv}${s.not.length ? ` not ${s.not.join(",")}` : ""}`}`;
 }
 
