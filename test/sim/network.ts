@@ -58,7 +58,7 @@ export class SimNetwork {
     for (let i = 0; i < copies; i++) {
       let delay = this.opts.minDelayMs + this.rng.exponential(this.opts.meanDelayMs);
       const clogUntil = this.clogged.get(link);
-      if (clogUntil !== undefined && clogUntil > this.q.now) delay = Math.max(delay, clogUntil - this.q.now + delay);
+      if (clogUntil !== undefined && clogUntil > this.q.now) delay += clogUntil - this.q.now;
       // each delivery gets its own copy: receivers may keep or forward what they get
       const copy: Message = { ...msg };
       this.q.schedule(delay, `deliver ${msg.type} ${msg.from}->${msg.to}`, () => {

@@ -26,6 +26,7 @@ export interface NodeEnv {
   scratch: ScratchDir;
   storage: StorageKind;
   fsm: "mvcc" | "tiny";
+  durableFsm: boolean;
   tickMs: number;
   electionTick: number;
   heartbeatTick: number;
@@ -75,7 +76,7 @@ export class SimNode {
   }
 
   get fsm(): SimFsm {
-    if (this.fsm_ === undefined) throw new Error(`node ${this.id} is down`);
+    if (this.fsm_ === undefined || !this.up) throw new Error(`node ${this.id} is down`);
     return this.fsm_;
   }
 
@@ -88,7 +89,7 @@ export class SimNode {
     const env = this.env;
     this.incarnation++;
     const storage = this.disk.open();
-    const fsm: SimFsm = env.fsm === "mvcc" ? new MvccFsm(env.scratch) : new TinyKv();
+    const fsm: SimFsm = this.fsm_ ?? (env.fsm === "mvcc" ? new MvccFsm(env.scratch) : new TinyKv());
     const rng = env.rng.fork();
     const rn = startRawNode(
       {
@@ -131,8 +132,11 @@ export class SimNode {
     this.up = false;
     this.incarnation++;
     this.busy = false;
-    this.fsm_?.close();
-    this.fsm_ = undefined;
+    // a durable state machine keeps what it applied; a volatile one is rebuilt on restart
+    if (!this.env.durableFsm || reason === "removed" || reason === "end") {
+      this.fsm_?.close();
+      this.fsm_ = undefined;
+    }
     this.rn_ = undefined;
     this.handler = undefined;
     this.disk.release();
@@ -146,7 +150,9 @@ export class SimNode {
   }
 
   destroy(): void {
-    this.crash("end");
+    if (this.up) this.crash("end");
+    this.fsm_?.close();
+    this.fsm_ = undefined;
     this.disk.destroy();
   }
 

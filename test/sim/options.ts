@@ -15,6 +15,12 @@ export interface SimOptions {
   maxNodes: number;
   storage: "sqlite" | "memory";
   fsm: "mvcc" | "tiny";
+  /**
+   * The state machine survives crashes (a durable state.db, as in the real node): a
+   * restart then starts Raft at the state machine's applied index instead of rebuilding
+   * it from the snapshot and the log.
+   */
+  durableFsm: boolean;
   tickMs: number;
   electionTick: number;
   heartbeatTick: number;
@@ -56,6 +62,7 @@ export function swarmOptions(seed: number, overrides: Partial<SimOptions> = {}):
     maxNodes: nodes + r.between(0, 2),
     storage: r.chance(0.6) ? "sqlite" : "memory",
     fsm: r.chance(0.5) ? "mvcc" : "tiny",
+    durableFsm: false,
     tickMs: 10,
     electionTick: 10,
     heartbeatTick: r.pick([1, 1, 2, 3]),
@@ -80,6 +87,7 @@ export function swarmOptions(seed: number, overrides: Partial<SimOptions> = {}):
     safetyMs: 1200,
     livenessMs: 5000,
   };
+  o.durableFsm = new Prng(seed ^ 0xd15c).chance(0.5);
   return { ...o, ...overrides, seed };
 }
 

@@ -102,6 +102,7 @@ export class Simulation implements World {
       scratch: this.scratch,
       storage: o.storage,
       fsm: o.fsm,
+      durableFsm: o.durableFsm,
       tickMs: o.tickMs,
       electionTick: o.electionTick,
       heartbeatTick: o.heartbeatTick,
