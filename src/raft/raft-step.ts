@@ -3,11 +3,17 @@
  * Role-specific message handling of the Raft state machine (etcd-io/raft raft.go
  * stepLeader / stepCandidate / stepFollower): replication acks and flow control,
  * proposals (with the one-pending-conf-change rule), ReadIndex, leadership transfer,
- * and elections.
+ * elections, and the follower's handling of appends, heartbeats and snapshots.
  */
 import { ProposalDroppedError } from "./errors.ts";
 import type { Raft } from "./raft.ts";
-import { type Entry, type Message, NONE, decodeConfChange } from "./types.ts";
+import {
+  recvReadIndexAck,
+  releasePendingReadIndexMessages,
+  responseToReadIndexReq,
+  sendReadIndexResponse,
+} from "./raft-read-index.ts";
+import { type Entry, type Message, NONE, decodeConfChange, newMessage } from "./types.ts";
 
 export function stepLeader(r: Raft, m: Message): void {
   // messages that need no progress for m.from
@@ -28,7 +34,7 @@ export function stepLeader(r: Raft, m: Message): void {
     case "MsgReadIndex":
       if (r.unsafeReadIndex) {
         // canary: trust the local commit index without a heartbeat round
-        const resp = r.responseToReadIndexReq(m, r.raftLog.committed);
+        const resp = responseToReadIndexReq(r, m, r.raftLog.committed);
         if (resp !== undefined) r.send(resp);
         return;
       }
@@ -38,7 +44,7 @@ export function stepLeader(r: Raft, m: Message): void {
         r.pendingReadIndexMessages.push(m);
         return;
       }
-      r.sendReadIndexResponse(m);
+      sendReadIndexResponse(r, m);
       return;
     case "MsgForgetLeader":
       return;
@@ -72,7 +78,7 @@ export function stepLeader(r: Raft, m: Message): void {
           pr.inflights.freeLE(m.index);
         }
         if (r.maybeCommit()) {
-          r.releasePendingReadIndexMessages();
+          releasePendingReadIndexMessages(r);
           r.bcastAppend();
         }
         if (r.id !== m.from) {
@@ -90,12 +96,7 @@ export function stepLeader(r: Raft, m: Message): void {
       pr.msgAppProbesPaused = false;
       // also unsticks a follower whose inflight messages were all lost
       r.maybeSendAppend(m.from);
-      if (m.context === "") return;
-      r.readOnly.recvAck(m.from, m.context);
-      for (const rs of r.readOnly.maybeAdvance(r.trk.voters)) {
-        const resp = r.responseToReadIndexReq(rs.req, rs.index);
-        if (resp !== undefined) r.send(resp);
-      }
+      if (m.context !== "") recvReadIndexAck(r, m.from, m.context);
       return;
     }
     case "MsgSnapStatus":
@@ -166,15 +167,15 @@ export function stepCandidate(r: Raft, m: Message): void {
       throw new ProposalDroppedError(`no leader at term ${r.term}`);
     case "MsgApp":
       r.becomeFollower(m.term, m.from); // m.term === r.term here
-      r.handleAppendEntries(m);
+      handleAppendEntries(r, m);
       return;
     case "MsgHeartbeat":
       r.becomeFollower(m.term, m.from);
-      r.handleHeartbeat(m);
+      handleHeartbeat(r, m);
       return;
     case "MsgSnap":
       r.becomeFollower(m.term, m.from);
-      r.handleSnapshot(m);
+      handleSnapshot(r, m);
       return;
     case myVoteRespType: {
       const { result } = r.poll(m.from, !m.reject);
@@ -206,17 +207,17 @@ export function stepFollower(r: Raft, m: Message): void {
     case "MsgApp":
       r.electionElapsed = 0;
       r.lead = m.from;
-      r.handleAppendEntries(m);
+      handleAppendEntries(r, m);
       return;
     case "MsgHeartbeat":
       r.electionElapsed = 0;
       r.lead = m.from;
-      r.handleHeartbeat(m);
+      handleHeartbeat(r, m);
       return;
     case "MsgSnap":
       r.electionElapsed = 0;
       r.lead = m.from;
-      r.handleSnapshot(m);
+      handleSnapshot(r, m);
       return;
     case "MsgTransferLeader":
       if (r.lead === NONE) return;
@@ -247,4 +248,42 @@ export function stepFollower(r: Raft, m: Message): void {
  */
 function forward(r: Raft, m: Message): void {
   r.send({ ...m, to: r.lead, term: 0 });
+}
+
+/** A follower appends the leader's entries after (m.index, m.logTerm), or rejects with a hint. */
+export function handleAppendEntries(r: Raft, m: Message): void {
+  if (m.index < r.raftLog.committed) {
+    r.send(newMessage({ type: "MsgAppResp", to: m.from, index: r.raftLog.committed }));
+    return;
+  }
+  const lastNew = r.raftLog.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+  if (lastNew !== undefined) {
+    r.send(newMessage({ type: "MsgAppResp", to: m.from, index: lastNew }));
+    return;
+  }
+  // Reject with a hint: the largest (index, term) with term <= m.logTerm in our log,
+  // so the leader can skip our divergent tail in one round trip.
+  const [hintIndex, hintTerm] = r.raftLog.findConflictByTerm(
+    Math.min(m.index, r.raftLog.lastIndex()),
+    m.logTerm,
+  );
+  r.send(
+    newMessage({ type: "MsgAppResp", to: m.from, index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm }),
+  );
+}
+
+/** A heartbeat carries a commit index the follower is known to have. */
+export function handleHeartbeat(r: Raft, m: Message): void {
+  r.raftLog.commitTo(m.commit);
+  r.send(newMessage({ type: "MsgHeartbeatResp", to: m.from, context: m.context }));
+}
+
+/** Installs a snapshot (or just fast-forwards the commit index) and acks. */
+export function handleSnapshot(r: Raft, m: Message): void {
+  const s = m.snapshot;
+  if (s !== undefined && r.restore(s)) {
+    r.send(newMessage({ type: "MsgAppResp", to: m.from, index: r.raftLog.lastIndex() }));
+  } else {
+    r.send(newMessage({ type: "MsgAppResp", to: m.from, index: r.raftLog.committed }));
+  }
 }

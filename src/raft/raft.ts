@@ -2,17 +2,18 @@
  * @module raft/raft
  * The Raft state machine (etcd-io/raft raft.go): terms and roles, elections with PreVote
  * and CheckQuorum, the generic message step, log replication sending, snapshots,
- * membership switches and ReadIndex responses. It is pure: no clock (abstract ticks),
- * no randomness (an injected `random`), no I/O (messages and writes leave through
- * RawNode's Ready). Role-specific message handling lives in raft-step.ts.
+ * and membership switches. It is pure: no clock (abstract ticks), no randomness (an
+ * injected `random`), no I/O (messages and writes leave through RawNode's Ready).
+ * Role-specific message handling lives in raft-step.ts, the leader's ReadIndex in
+ * raft-read-index.ts, the configuration in config.ts.
  *
  * Messages that vote (MsgAppResp, MsgVoteResp, MsgPreVoteResp) are held until the state
  * they depend on is durable ("persist before you speak"); see `send`.
  */
+import { type RaftConfig, validateConfig } from "./config.ts";
 import { simpleChange, restoreConfig, type TrackerConfig } from "./confchange.ts";
 import {
   CompactedError,
-  InvalidConfigError,
   RaftInvariantError,
   SnapshotTemporarilyUnavailableError,
   UnavailableError,
@@ -21,7 +22,6 @@ import { RaftLog } from "./log.ts";
 import type { Progress } from "./progress.ts";
 import { ReadOnly } from "./read-only.ts";
 import { stepCandidate, stepFollower, stepLeader } from "./raft-step.ts";
-import type { RaftStorage } from "./storage.ts";
 import { ProgressTracker } from "./tracker.ts";
 import {
   type ConfChange,
@@ -43,84 +43,12 @@ import {
   voteRespMsgType,
 } from "./types.ts";
 
+export type { RaftConfig } from "./config.ts";
+
 export const CAMPAIGN_PRE_ELECTION = "CampaignPreElection";
 export const CAMPAIGN_ELECTION = "CampaignElection";
 export const CAMPAIGN_TRANSFER = "CampaignTransfer";
 export type CampaignType = typeof CAMPAIGN_PRE_ELECTION | typeof CAMPAIGN_ELECTION | typeof CAMPAIGN_TRANSFER;
-
-export interface RaftConfig {
-  /** This node's id (> 0, never reused). */
-  id: number;
-  /** Ticks without hearing from a leader before campaigning (randomized in [e, 2e)). */
-  electionTick: number;
-  /** Ticks between leader heartbeats (< electionTick; 1/10 of it is suggested). */
-  heartbeatTick: number;
-  storage: RaftStorage;
-  /** Uniform random integer in [0, n): injected so that the core stays deterministic. */
-  random: (n: number) => number;
-  /** Last applied index when restarting (entries <= applied are not handed out again). */
-  applied?: number;
-  /** Max bytes of entries per MsgApp (0: one entry per message). Default 1 MiB. */
-  maxSizePerMsg?: number;
-  /** Max bytes of committed entries outstanding for application. Default 16 MiB. */
-  maxCommittedSizePerReady?: number;
-  /** Max bytes of uncommitted entries on the leader before proposals are dropped (0: no limit). */
-  maxUncommittedEntriesSize?: number;
-  /** Max MsgApp messages in flight per follower in replicate state. Default 256. */
-  maxInflightMsgs?: number;
-  /** Max bytes in flight per follower (0: no limit). */
-  maxInflightBytes?: number;
-  /** Leader steps down without an active quorum for an election timeout. Default true. */
-  checkQuorum?: boolean;
-  /** Pre-vote before campaigning (thesis §9.6). Default true. */
-  preVote?: boolean;
-  /** Followers drop proposals instead of forwarding them to the leader. */
-  disableProposalForwarding?: boolean;
-  /** Leader steps down when removed from the membership. Default true. */
-  stepDownOnRemoval?: boolean;
-  /**
-   * Deliberate bugs, for proving that the simulation's checkers can fail (canaries).
-   * Never set outside tests.
-   */
-  testingKnobs?: {
-    /** Grant votes without checking that the candidate's log is up to date. */
-    skipElectionRestriction?: boolean;
-    /** Answer ReadIndex at once from the local commit index, without confirming leadership. */
-    unsafeReadIndex?: boolean;
-  };
-}
-
-interface ResolvedConfig {
-  maxSizePerMsg: number;
-  maxCommittedSizePerReady: number;
-  maxUncommittedEntriesSize: number;
-  maxInflightMsgs: number;
-  maxInflightBytes: number;
-}
-
-function validateConfig(c: RaftConfig): ResolvedConfig {
-  if (!Number.isSafeInteger(c.id) || c.id <= 0) throw new InvalidConfigError(`invalid node id ${c.id}`);
-  if (!Number.isSafeInteger(c.heartbeatTick) || c.heartbeatTick <= 0) {
-    throw new InvalidConfigError("heartbeat tick must be greater than 0");
-  }
-  if (!Number.isSafeInteger(c.electionTick) || c.electionTick <= c.heartbeatTick) {
-    throw new InvalidConfigError("election tick must be greater than heartbeat tick");
-  }
-  const maxSizePerMsg = c.maxSizePerMsg ?? 1 << 20;
-  const maxInflightMsgs = c.maxInflightMsgs ?? 256;
-  if (maxInflightMsgs <= 0) throw new InvalidConfigError("max inflight messages must be greater than 0");
-  const maxInflightBytes = c.maxInflightBytes ?? 0;
-  if (maxInflightBytes !== 0 && maxInflightBytes < maxSizePerMsg) {
-    throw new InvalidConfigError("max inflight bytes must be >= max message size");
-  }
-  return {
-    maxSizePerMsg,
-    maxCommittedSizePerReady: c.maxCommittedSizePerReady || 16 << 20,
-    maxUncommittedEntriesSize: c.maxUncommittedEntriesSize || NO_LIMIT,
-    maxInflightMsgs,
-    maxInflightBytes,
-  };
-}
 
 export class Raft {
   readonly id: number;
@@ -541,41 +469,6 @@ export class Raft {
     }
   }
 
-  handleAppendEntries(m: Message): void {
-    if (m.index < this.raftLog.committed) {
-      this.send(newMessage({ type: "MsgAppResp", to: m.from, index: this.raftLog.committed }));
-      return;
-    }
-    const lastNew = this.raftLog.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
-    if (lastNew !== undefined) {
-      this.send(newMessage({ type: "MsgAppResp", to: m.from, index: lastNew }));
-      return;
-    }
-    // Reject with a hint: the largest (index, term) with term <= m.logTerm in our log,
-    // so the leader can skip our divergent tail in one round trip.
-    const [hintIndex, hintTerm] = this.raftLog.findConflictByTerm(
-      Math.min(m.index, this.raftLog.lastIndex()),
-      m.logTerm,
-    );
-    this.send(
-      newMessage({ type: "MsgAppResp", to: m.from, index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm }),
-    );
-  }
-
-  handleHeartbeat(m: Message): void {
-    this.raftLog.commitTo(m.commit);
-    this.send(newMessage({ type: "MsgHeartbeatResp", to: m.from, context: m.context }));
-  }
-
-  handleSnapshot(m: Message): void {
-    const s = m.snapshot;
-    if (s !== undefined && this.restore(s)) {
-      this.send(newMessage({ type: "MsgAppResp", to: m.from, index: this.raftLog.lastIndex() }));
-    } else {
-      this.send(newMessage({ type: "MsgAppResp", to: m.from, index: this.raftLog.committed }));
-    }
-  }
-
   /** Restores the log and membership from a snapshot; false if it is stale or unusable. */
   restore(s: Snapshot): boolean {
     if (s.metadata.index <= this.raftLog.committed) return false;
@@ -663,15 +556,6 @@ export class Raft {
     return this.raftLog.termOrZero(this.raftLog.committed) === this.term;
   }
 
-  /** Records a read state for a local request, or builds the response for a remote one. */
-  responseToReadIndexReq(req: Message, readIndex: number): Message | undefined {
-    if (req.from === NONE || req.from === this.id) {
-      this.readStates.push({ index: readIndex, requestCtx: req.entries[0]?.data ?? "" });
-      return undefined;
-    }
-    return newMessage({ type: "MsgReadIndexResp", to: req.from, index: readIndex, entries: req.entries });
-  }
-
   increaseUncommittedSize(ents: readonly Entry[]): boolean {
     const s = payloadsSize(ents);
     // an empty uncommitted tail accepts any proposal; empty entries are never refused
@@ -682,26 +566,5 @@ export class Raft {
 
   reduceUncommittedSize(s: number): void {
     this.uncommittedSize = s > this.uncommittedSize ? 0 : this.uncommittedSize - s;
-  }
-
-  releasePendingReadIndexMessages(): void {
-    if (this.pendingReadIndexMessages.length === 0) return;
-    if (!this.committedEntryInCurrentTerm()) return;
-    const msgs = this.pendingReadIndexMessages;
-    this.pendingReadIndexMessages = [];
-    for (const m of msgs) this.sendReadIndexResponse(m);
-  }
-
-  /** Starts a ReadIndex round: record the commit index, then confirm leadership by heartbeat. */
-  sendReadIndexResponse(m: Message): void {
-    this.readOnly.addRequest(this.raftLog.committed, m);
-    const ctx = this.readOnly.heartbeatCtx();
-    this.readOnly.recvAck(this.id, ctx);
-    const released = this.readOnly.maybeAdvance(this.trk.voters);
-    for (const rs of released) {
-      const resp = this.responseToReadIndexReq(rs.req, rs.index);
-      if (resp !== undefined) this.send(resp);
-    }
-    if (released.length === 0) this.bcastHeartbeatWithCtx(ctx);
   }
 }

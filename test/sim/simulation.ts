@@ -71,7 +71,7 @@ export class Simulation implements World {
   private barrierId: string | undefined;
   private barrier: { leader: number; term: number; at: number } | undefined;
   private converged = false;
-  private stats = { crashes: 0, restarts: 0, partitions: 0, transfers: 0, snapshotsSent: 0, elections: 0 };
+  private stats = { crashes: 0, restarts: 0, partitions: 0, transfers: 0, snapshotsSent: 0 };
 
   constructor(readonly o: SimOptions) {
     this.rng = new Prng(o.seed);
