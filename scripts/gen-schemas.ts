@@ -71,6 +71,8 @@ export const SERVED: [string, string, string, string][] = [
   ["policy", "v1", "PodDisruptionBudget", "V1PodDisruptionBudget"],
   ["scheduling.k8s.io", "v1", "PriorityClass", "V1PriorityClass"],
   ["networking.k8s.io", "v1", "Ingress", "V1Ingress"],
+  ["networking.k8s.io", "v1", "IngressClass", "V1IngressClass"],
+  ["networking.k8s.io", "v1", "NetworkPolicy", "V1NetworkPolicy"],
 ];
 
 /** Meta types served in every group version (upstream lists one GVK per group; we list the ones we serve). */
