@@ -1,8 +1,8 @@
 /**
  * @module api/resources/core/pods/pod
  * The Pod kind: defaults, the admission-time mutations upstream applies on create
- * (status Pending + QoS class, DefaultTolerationSeconds, Priority, the default service
- * account, scheduling-gated condition), validation on create and update, graceful
+ * (status Pending + QoS class, DefaultTolerationSeconds, LimitRanger, Priority, the
+ * default service account, scheduling-gated condition), validation on create and update, graceful
  * deletion, field selectors and the `kubectl get pods` table.
  */
 import { ApiError, errors } from "../../../errors.ts";
@@ -14,6 +14,7 @@ import { validatePodSpec } from "./validation.ts";
 import { validatePodUpdate } from "./update.ts";
 import { computeQOS } from "./qos.ts";
 import { podCells, podColumns } from "./printing.ts";
+import { applyLimitRanges } from "./limitranger.ts";
 
 export interface PodOptions {
   /** DefaultTolerationSeconds for node.kubernetes.io/unreachable (upstream default 300). */
@@ -129,6 +130,7 @@ export function podDef(opts: PodOptions): ResourceDef {
       spec.serviceAccount = spec.serviceAccountName;
       if (isInt(spec.terminationGracePeriodSeconds) && spec.terminationGracePeriodSeconds < 0) spec.terminationGracePeriodSeconds = 1;
       addDefaultTolerations(spec, notReady, unreachable);
+      await applyLimitRanges(pod, registry);
       await resolvePriority(pod, registry);
       const status: Obj = { phase: "Pending", qosClass: computeQOS(spec) };
       if (asArray(spec.schedulingGates).length > 0) {
