@@ -32,6 +32,7 @@ export interface NodeEnv {
   heartbeatTick: number;
   maxSizePerMsg: number;
   maxInflightMsgs: number;
+  maxInflightBytes: number;
   snapshotEvery: number;
   compactionMargin: number;
   diskLatencyMs: [number, number];
@@ -99,6 +100,7 @@ export class SimNode {
         random: (n) => rng.int(n),
         maxSizePerMsg: env.maxSizePerMsg,
         maxInflightMsgs: env.maxInflightMsgs,
+        maxInflightBytes: env.maxInflightBytes,
         testingKnobs: {
           skipElectionRestriction: env.canary === "skip-election-restriction",
           unsafeReadIndex: env.canary === "unsafe-read-index",

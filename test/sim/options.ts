@@ -26,6 +26,8 @@ export interface SimOptions {
   heartbeatTick: number;
   maxSizePerMsg: number;
   maxInflightMsgs: number;
+  /** 0: no byte limit on in-flight appends. */
+  maxInflightBytes: number;
   snapshotEvery: number;
   compactionMargin: number;
   minDelayMs: number;
@@ -68,6 +70,7 @@ export function swarmOptions(seed: number, overrides: Partial<SimOptions> = {}):
     heartbeatTick: r.pick([1, 1, 2, 3]),
     maxSizePerMsg: r.pick([0, 256, 4096, 1 << 20]),
     maxInflightMsgs: r.pick([1, 4, 64, 256]),
+    maxInflightBytes: 0,
     snapshotEvery: r.pick([0, 5, 10, 30]),
     compactionMargin: r.pick([0, 1, 5]),
     minDelayMs: r.between(0, 2),
@@ -87,7 +90,10 @@ export function swarmOptions(seed: number, overrides: Partial<SimOptions> = {}):
     safetyMs: 1200,
     livenessMs: 5000,
   };
+  // later additions draw from their own generators so that older seeds keep their options
   o.durableFsm = new Prng(seed ^ 0xd15c).chance(0.5);
+  const rb = new Prng(seed ^ 0xb17e5);
+  o.maxInflightBytes = rb.chance(0.3) ? Math.max(o.maxSizePerMsg, 64) * rb.pick([1, 4]) : 0;
   return { ...o, ...overrides, seed };
 }
 

@@ -108,6 +108,7 @@ export class Simulation implements World {
       heartbeatTick: o.heartbeatTick,
       maxSizePerMsg: o.maxSizePerMsg,
       maxInflightMsgs: o.maxInflightMsgs,
+      maxInflightBytes: o.maxInflightBytes,
       snapshotEvery: o.snapshotEvery,
       compactionMargin: o.compactionMargin,
       diskLatencyMs: o.diskLatencyMs,
