@@ -202,15 +202,18 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
 
     test("command, args, env and workingDir; exit codes and times", async () => {
       const before = Date.now();
-      const { info, out } = await runToEnd({
-        command: ["sh", "-c"],
-        args: ['echo "$GREETING|$(pwd)|$0|$1|$EMPTY."; echo oops >&2; exit 7', "first", "second"],
-        env: [
-          { name: "GREETING", value: "hello world" },
-          { name: "EMPTY", value: "" },
-        ],
-        workingDir: "/tmp",
-      });
+      const [{ info, out }, ok] = await Promise.all([
+        runToEnd({
+          command: ["sh", "-c"],
+          args: ['echo "$GREETING|$(pwd)|$0|$1|$EMPTY."; echo oops >&2; exit 7', "first", "second"],
+          env: [
+            { name: "GREETING", value: "hello world" },
+            { name: "EMPTY", value: "" },
+          ],
+          workingDir: "/tmp",
+        }),
+        runToEnd({ args: ["true"] }),
+      ]);
       expect(out).toContain("hello world|/tmp|first|second|.");
       expect(out).toContain("oops"); // stderr is part of the logs
       expect(info.state).toBe("exited");
@@ -223,7 +226,6 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
       expect(info.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(info.image).toBe(TEST_IMAGE);
 
-      const ok = await runToEnd({ args: ["true"] });
       expect(ok.info.exitCode).toBe(0);
       expect(terminationReason(ok.info)).toBe("Completed");
     }, 30_000);
@@ -259,46 +261,48 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
     }, 20_000);
 
     test("securityContext: user/group, read-only root, capabilities; privileged", async () => {
-      const { out } = await runToEnd({
-        command: [
-          "sh",
-          "-c",
-          "echo uid=$(id -u) gid=$(id -g) groups=$(id -G); touch /x 2>/dev/null && echo ROOT-RW || echo ROOT-RO; grep CapBnd /proc/self/status",
-        ],
-        securityContext: {
-          runAsUser: 1234,
-          runAsGroup: 2345,
-          supplementalGroups: [3456],
-          readOnlyRootFilesystem: true,
-          allowPrivilegeEscalation: false,
-          capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] },
-        },
-      });
+      const privileged = spec({ command: ["sh", "-c", "grep CapEff /proc/self/status"], securityContext: { privileged: true } });
+      const dockerCannotPrivilege = engine === "docker" && !hostHasAllCaps();
+      const [{ out }, root, priv] = await Promise.all([
+        runToEnd({
+          command: [
+            "sh",
+            "-c",
+            "echo uid=$(id -u) gid=$(id -g) groups=$(id -G); touch /x 2>/dev/null && echo ROOT-RW || echo ROOT-RO; grep CapBnd /proc/self/status",
+          ],
+          securityContext: {
+            runAsUser: 1234,
+            runAsGroup: 2345,
+            supplementalGroups: [3456],
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] },
+          },
+        }),
+        runToEnd({
+          command: ["sh", "-c", "grep CapEff /proc/self/status; touch /tmp/x && echo ROOT-RW"],
+          securityContext: { capabilities: { drop: ["ALL"], add: ["NET_ADMIN"] } },
+        }),
+        dockerCannotPrivilege
+          ? rt.createContainer(privileged).then((id) => rt.startContainer(id).then(() => null, (e) => e as Error))
+          : runToEnd(privileged),
+      ]);
       expect(out).toContain("uid=1234 gid=2345");
       expect(out).toMatch(/groups=.*3456/);
       expect(out).toContain("ROOT-RO");
       // Dropping ALL and adding one leaves exactly that one (bit 10) in the bounding set.
       expect(out).toMatch(/CapBnd:\s+0+400\n/);
-
-      const root = await runToEnd({
-        command: ["sh", "-c", "grep CapEff /proc/self/status; touch /tmp/x && echo ROOT-RW"],
-        securityContext: { capabilities: { drop: ["ALL"], add: ["NET_ADMIN"] } },
-      });
       // Only NET_ADMIN (bit 12) for root.
       expect(root.out).toMatch(/CapEff:\s+0+1000\n/);
       expect(root.out).toContain("ROOT-RW");
 
-      const privileged = spec({ command: ["sh", "-c", "grep CapEff /proc/self/status"], securityContext: { privileged: true } });
-      if (engine === "docker" && !hostHasAllCaps()) {
+      if (dockerCannotPrivilege) {
         // docker asks runc for every capability it knows; without CAP_SYS_RESOURCE in this
         // sandbox's bounding set that start is refused. podman only asks for what it holds.
-        const id = await rt.createContainer(privileged);
-        const err = await rt.startContainer(id).catch((e) => e);
-        expect(err).toBeInstanceOf(ContainerStartError);
-        expect(String(err.message)).toMatch(/caps|operation not permitted/i);
+        expect(priv).toBeInstanceOf(ContainerStartError);
+        expect(String((priv as Error).message)).toMatch(/caps|operation not permitted/i);
       } else {
-        const priv = await runToEnd(privileged);
-        const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(priv.out)![1]}`);
+        const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec((priv as { out: string }).out)![1]}`);
         expect(capEff & (1n << 21n)).not.toBe(0n); // CAP_SYS_ADMIN
       }
     }, 30_000);
@@ -401,7 +405,10 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
     }, 30_000);
 
     test("attach: live output, stdin until EOF, container exit code; detaching leaves it running", async () => {
-      const echo = await started({ command: ["sh", "-c", 'echo started; while read l; do echo "echo:$l"; done; echo eof; exit 6'], stdin: true });
+      const [echo, ticker] = await Promise.all([
+        started({ command: ["sh", "-c", 'echo started; while read l; do echo "echo:$l"; done; echo eof; exit 6'], stdin: true }),
+        started({ command: ["sh", "-c", "while true; do echo tick; sleep 0.2; done"] }),
+      ]);
       await waitLog(echo, /started/);
       const s1 = await rt.attach(echo, { stdin: true });
       const w = s1.stdin!.getWriter();
@@ -412,7 +419,6 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
       expect((await waitExit(echo)).exitCode).toBe(6);
       expect(await text(await rt.logs(echo))).toBe("started\necho:ping\neof\n");
 
-      const ticker = await started({ command: ["sh", "-c", "while true; do echo tick; sleep 0.2; done"] });
       const s2 = await rt.attach(ticker);
       expect(s2.stdin).toBeNull();
       expect(await readUntil(s2.stdout, /tick/)).toContain("tick");
@@ -427,8 +433,10 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
 
     test("adoption: containers and sandboxes are found by labels, scoped by node name", async () => {
       const other = `kt-other-${run}`;
-      const sbOther = await rt.createSandbox({ name: name("sb-other"), labels: labels({}, other) });
-      const mine = await rt.createContainer(spec({ command: ["sleep", "60"], labels: labels({ [LABELS.containerName]: "adopt" }) }));
+      const [sbOther, mine] = await Promise.all([
+        rt.createSandbox({ name: name("sb-other"), labels: labels({}, other) }),
+        rt.createContainer(spec({ command: ["sleep", "60"], labels: labels({ [LABELS.containerName]: "adopt" }) })),
+      ]);
       const theirs = await rt.createContainer(
         spec({ sandboxId: sbOther.id, command: ["sleep", "60"], labels: labels({ [LABELS.containerName]: "adopt" }, other) }),
       );
@@ -487,13 +495,16 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
     }, 30_000);
 
     test("sandbox options: shared PID namespace, DNS and host aliases; host network", async () => {
-      const sb = await rt.createSandbox({
-        name: name("pid"),
-        labels: labels(),
-        shareProcessNamespace: true,
-        dns: { servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"] },
-        hostAliases: [{ ip: "10.1.2.3", hostnames: ["alias-one", "alias-two"] }],
-      });
+      const [sb, host] = await Promise.all([
+        rt.createSandbox({
+          name: name("pid"),
+          labels: labels(),
+          shareProcessNamespace: true,
+          dns: { servers: ["10.96.0.10"], searches: ["default.svc.cluster.local"], options: ["ndots:5"] },
+          hostAliases: [{ ip: "10.1.2.3", hostnames: ["alias-one", "alias-two"] }],
+        }),
+        rt.createSandbox({ name: name("hostnet"), labels: labels(), hostNetwork: true }),
+      ]);
       const sleeper = await started({ sandboxId: sb.id, command: ["sleep", "321"] });
       const { out } = await runToEnd({
         sandboxId: sb.id,
@@ -508,7 +519,6 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
       await rt.removeSandbox(sb.id);
       await expect(rt.inspectContainer(sleeper)).rejects.toBeInstanceOf(NotFoundError);
 
-      const host = await rt.createSandbox({ name: name("hostnet"), labels: labels(), hostNetwork: true });
       expect(host.ip).toBe("");
       const ifaces = () =>
         readFileSync("/proc/net/dev", "utf8").split("\n").slice(2).map((l) => l.split(":")[0]!.trim()).filter(Boolean);
@@ -526,26 +536,32 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
       expect(await rt.imageExists(missing)).toBe(false);
       expect(await rt.imageExists(TEST_IMAGE)).toBe(true);
       await expect(rt.ensureImage(missing, "Never")).rejects.toBeInstanceOf(ImageNotPresentError);
-      const err = await rt.ensureImage(missing, "IfNotPresent").catch((e) => e);
+      // Both failing pulls at once (podman retries each for about 3 s).
+      const [err, always] = await Promise.all([
+        rt.ensureImage(missing, "IfNotPresent").catch((e) => e),
+        rt.ensureImage(TEST_IMAGE, "Always").catch((e) => e),
+      ]);
       expect(err).toBeInstanceOf(ImagePullError);
       expect((err as ImagePullError).image).toBe(missing);
       expect((err as ImagePullError).details.stderr).toBeTruthy(); // the engine's own message
       expect(await rt.ensureImage(TEST_IMAGE, "IfNotPresent")).toBe("present");
       expect(await rt.ensureImage(TEST_IMAGE, "Never")).toBe("present");
       // Always pulls even when present; with no registry here that fails.
-      await expect(rt.ensureImage(TEST_IMAGE, "Always")).rejects.toBeInstanceOf(ImagePullError);
+      expect(always).toBeInstanceOf(ImagePullError);
       // Creating from a missing image never pulls behind our back.
       await expect(rt.createContainer(spec({ image: missing }))).rejects.toBeInstanceOf(NotFoundError);
       expect((await rt.listImages()).some((i) => i.tags.includes(TEST_IMAGE))).toBe(true);
     }, 60_000);
 
     test("bad input: typed errors and nothing created", async () => {
-      await expect(rt.inspectContainer("kt-no-such-container")).rejects.toBeInstanceOf(NotFoundError);
-      await rt.removeContainer("kt-no-such-container");
-      await expect(rt.stopContainer("kt-no-such-container", 1)).rejects.toBeInstanceOf(NotFoundError);
-      await expect(rt.startContainer("kt-no-such-container")).rejects.toBeInstanceOf(NotFoundError);
-      await expect(rt.inspectSandbox("kt-no-such-sandbox")).rejects.toBeInstanceOf(NotFoundError);
-      await expect(rt.createContainer(spec({ sandboxId: "kt-no-such-sandbox" }))).rejects.toBeInstanceOf(NotFoundError);
+      await Promise.all([
+        expect(rt.inspectContainer("kt-no-such-container")).rejects.toBeInstanceOf(NotFoundError),
+        rt.removeContainer("kt-no-such-container"),
+        expect(rt.stopContainer("kt-no-such-container", 1)).rejects.toBeInstanceOf(NotFoundError),
+        expect(rt.startContainer("kt-no-such-container")).rejects.toBeInstanceOf(NotFoundError),
+        expect(rt.inspectSandbox("kt-no-such-sandbox")).rejects.toBeInstanceOf(NotFoundError),
+        expect(rt.createContainer(spec({ sandboxId: "kt-no-such-sandbox" }))).rejects.toBeInstanceOf(NotFoundError),
+      ]);
 
       const dup = name("dup");
       const first = await rt.createContainer(spec({ name: dup, args: ["true"] }));
