@@ -24,6 +24,7 @@ import {
   type RuntimeEvent,
   terminationReason,
 } from "../../src/agent/runtime/types.ts";
+import { pauseRootfs } from "../../src/agent/runtime/pause-image.ts";
 import { TEST_IMAGE } from "../lib/test-image.ts";
 
 export interface SuiteSetup {
@@ -463,8 +464,14 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
       const all = await fresh.listContainers({ [TEST_RUN_LABEL]: run });
       expect(all.some((c) => c.id === sbOther.id || c.id === mainSandbox)).toBe(false);
 
+      const t0 = performance.now();
       await fresh.stopSandbox(sbOther.id, 0);
       expect((await fresh.inspectSandbox(sbOther.id)).state).toBe("notready");
+      if (engine === "docker") {
+        // kite's pause program ends on SIGTERM with 0 (not SIGKILLed after docker's grace).
+        expect((await fresh.inspectContainer(sbOther.id)).exitCode).toBe(0);
+        expect(performance.now() - t0).toBeLessThan(1900);
+      }
       await fresh.removeSandbox(sbOther.id);
       expect(await fresh.listContainers({ [LABELS.nodeName]: other })).toEqual([]);
       await rt.removeContainer(mine);
@@ -551,6 +558,14 @@ export function runtimeSuite(engine: "podman" | "docker", setup: () => Promise<S
       // Creating from a missing image never pulls behind our back.
       await expect(rt.createContainer(spec({ image: missing }))).rejects.toBeInstanceOf(NotFoundError);
       expect((await rt.listImages()).some((i) => i.tags.includes(TEST_IMAGE))).toBe(true);
+
+      // Image GC: remove a throwaway image; removing it again is fine.
+      const throwaway = `localhost/kite-test/throwaway-${run}:1`;
+      await rt.cli.ok(["import", "-", throwaway], { stdin: pauseRootfs() });
+      expect(await rt.imageExists(throwaway)).toBe(true);
+      await rt.removeImage(throwaway);
+      expect(await rt.imageExists(throwaway)).toBe(false);
+      await rt.removeImage(throwaway);
     }, 60_000);
 
     test("bad input: typed errors and nothing created", async () => {

@@ -12,7 +12,7 @@
  *    stops the daemon (SIGKILL if it lingers, plus its containerd and shims),
  *    unmounts leftovers and deletes its dirs and bridge, even after failures.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface PodmanTestEnv {
@@ -183,6 +183,7 @@ export async function startDockerd(opts: { timeoutMs?: number } = {}): Promise<D
       const r = await sh(c);
       if (r.code !== 0) throw new Error(`${c.join(" ")}: ${r.err.trim()}`);
     }
+    const logFd = openSync(log, "w");
     proc = Bun.spawn(
       [
         "dockerd",
@@ -198,8 +199,9 @@ export async function startDockerd(opts: { timeoutMs?: number } = {}): Promise<D
         "--ip-forward=false",
         "--userland-proxy=true",
       ],
-      { stdout: Bun.file(log), stderr: Bun.file(log), stdin: "ignore" },
+      { stdout: logFd, stderr: logFd, stdin: "ignore" },
     );
+    closeSync(logFd);
     process.on("exit", onExit);
     const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
     for (;;) {

@@ -25,6 +25,7 @@ export function mergedOutput(
   const out = proc.stdout as ReadableStream<Uint8Array>;
   const err = proc.stderr as ReadableStream<Uint8Array>;
   let errTail = "";
+  let cancelled = false;
   const dec = new TextDecoder();
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -44,7 +45,7 @@ export function mergedOutput(
       Promise.all([pump(out, false), pump(err, true), proc.exited]).then(
         ([, , code]) => {
           try {
-            if (code === 0 || proc.killed) controller.close();
+            if (code === 0 || cancelled) controller.close();
             else controller.error(onFail(code, errTail));
           } catch {
             /* already cancelled */
@@ -60,6 +61,7 @@ export function mergedOutput(
       );
     },
     cancel() {
+      cancelled = true;
       proc.kill("SIGKILL");
     },
   });
