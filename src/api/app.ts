@@ -38,9 +38,10 @@ export interface HealthCheck {
 }
 
 export interface OpenApiProvider {
-  v2(): Uint8Array;
+  v2(): { bytes: Uint8Array; hash: string };
   v3Root(): unknown;
-  v3Doc(path: string): { body: unknown; hash: string } | null;
+  /** The serialised document at /openapi/v3/<path> and its hash. */
+  v3Doc(path: string): { json: string; hash: string; path: string } | null;
 }
 
 export interface ApiServerOptions {
@@ -139,23 +140,28 @@ export function createApiApp(opts: ApiServerOptions) {
     return json(l);
   });
 
-  // OpenAPI.
+  // OpenAPI: v2 as gnostic protobuf (kubectl 1.27/1.28), v3 per group-version with kube-openapi's caching.
   if (opts.openapi) {
     const oa = opts.openapi;
-    const v2 = () => new Response(oa.v2() as unknown as BodyInit, { headers: { "Content-Type": "application/octet-stream" } });
+    const v2 = (c: Context<Env>) => {
+      const { bytes, hash } = oa.v2();
+      if (c.req.header("if-none-match") === `"${hash}"`) return new Response(null, { status: 304, headers: { ETag: `"${hash}"` } });
+      return new Response(bytes as unknown as BodyInit, { headers: { "Content-Type": "application/octet-stream", ETag: `"${hash}"` } });
+    };
     app.get("/openapi/v2", v2);
     app.get("/swagger-2.0.0.pb-v1", v2);
     app.get("/openapi/v3", () => json(oa.v3Root()));
     app.get("/openapi/v3/*", (c) => {
       const doc = oa.v3Doc(c.req.path.slice("/openapi/v3/".length));
       if (!doc) throw errors.notFoundPath();
-      const hash = c.req.query("hash");
-      const headers: Record<string, string> = { Etag: `"${doc.hash}"` };
-      if (hash === doc.hash) {
+      const want = c.req.query("hash");
+      if (want && want !== doc.hash) return new Response(null, { status: 301, headers: { Location: `/openapi/v3/${doc.path}?hash=${doc.hash}` } });
+      const headers: Record<string, string> = { "Content-Type": "application/json", ETag: `"${doc.hash}"` };
+      if (want) {
         headers["Cache-Control"] = "public, immutable";
         headers["Expires"] = new Date(Date.now() + 365 * 86400_000).toUTCString();
       } else headers["Cache-Control"] = "no-cache, private";
-      return json(doc.body, 200, headers);
+      return new Response(doc.json, { headers });
     });
   }
 

@@ -203,6 +203,12 @@ async function handleSubresource(r: ResourceRequest, ns: string | undefined): Pr
     }
     throw errors.methodNotAllowed();
   }
+  if (sub === "finalize" && def.finalizeSubresource && info.verb === "update") {
+    const ctx = opContext(q, r.user, req.headers.get("user-agent"));
+    const body = (await readObjectBody(req)) as Obj;
+    const { obj } = await reg.update(ns, name, body, ctx, "finalize");
+    return render(entry, obj, req, q, 200, ctx);
+  }
   if (sub === "scale" && def.scale) {
     switch (info.verb) {
       case "get":

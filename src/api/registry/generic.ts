@@ -192,12 +192,11 @@ export class GenericRegistry {
   // ---- create -----------------------------------------------------------------------
 
   async create(namespace: string | undefined, body: Obj, ctx: OpContext): Promise<Obj> {
-    if (this.def.virtual) return this.def.virtual(this.checkTypeMeta(body), ctx);
-    const obj = this.checkTypeMeta(body);
+    if (this.def.virtual) return this.def.virtual(this.checkTypeMeta(body), ctx, namespace);
+    const obj = checkFields(this.def, this.checkTypeMeta(body), ctx);
     const meta = (obj.metadata ??= {});
     this.checkNamespace(namespace, meta);
     if (this.def.namespaced) await this.checkNamespaceActive(namespace!);
-    checkFields(this.def, obj, ctx);
     // Server-managed metadata is never taken from the client on create.
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
@@ -207,14 +206,16 @@ export class GenericRegistry {
     meta.creationTimestamp = rfc3339(ctx.now);
     if (this.def.generation) meta.generation = 1;
     else delete meta.generation;
+    // Like upstream's BeforeCreate: the name is generated before the kind's hooks run.
+    const generated = !meta.name && meta.generateName;
+    if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
     this.def.defaults?.(obj);
     await this.def.prepareForCreate?.(obj, ctx, this.access);
     delete meta.managedFields;
     const managed = trackManagedFields(this.def, undefined, obj, ctx.fieldManager ?? "unknown", ctx.now).metadata?.managedFields;
     if (managed) meta.managedFields = managed;
-    const generated = !meta.name && meta.generateName;
     for (let attempt = 0; ; attempt++) {
-      if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
+      if (generated && attempt > 0) meta.name = `${meta.generateName}${randomSuffix()}`;
       this.validate(obj, ctx);
       if (ctx.dryRun) {
         const existing = await this.store.get(this.key(namespace, meta.name));
@@ -238,13 +239,12 @@ export class GenericRegistry {
    * PUT. `subresource` is "status" for the status subresource. The body's resourceVersion,
    * when present, must match (409 Conflict otherwise).
    */
-  async update(namespace: string | undefined, name: string, body: Obj, ctx: OpContext, subresource?: "status"): Promise<{ obj: Obj; created: boolean }> {
-    const obj = this.checkTypeMeta(body);
+  async update(namespace: string | undefined, name: string, body: Obj, ctx: OpContext, subresource?: "status" | "finalize"): Promise<{ obj: Obj; created: boolean }> {
+    const obj = checkFields(this.def, this.checkTypeMeta(body), ctx);
     const meta = (obj.metadata ??= {});
     if (meta.name !== undefined && meta.name !== name) throw errors.badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
     meta.name = name;
     this.checkNamespace(namespace, meta);
-    checkFields(this.def, obj, ctx);
     const wantRv = meta.resourceVersion ? parseRvForUpdate(meta.resourceVersion) : undefined;
     return this.guaranteedUpdate(namespace, name, ctx, async (current) => {
       if (!current) {
@@ -280,8 +280,7 @@ export class GenericRegistry {
       if (pm.name !== name) throw errors.badRequest(`metadata.name: Invalid value: "${pm.name}": field is immutable`);
       if (this.def.namespaced && pm.namespace !== namespace) throw errors.badRequest(`metadata.namespace: Invalid value: "${pm.namespace}": field is immutable`);
       if (pm.resourceVersion && pm.resourceVersion !== before) throw errors.conflict(this.def.plural, this.def.group, name);
-      checkFields(this.def, patched, ctx);
-      return { obj: patched };
+      return { obj: checkFields(this.def, patched, ctx) };
     }, opts.subresource, type === "apply");
   }
 
@@ -295,7 +294,7 @@ export class GenericRegistry {
     name: string,
     ctx: OpContext,
     tryUpdate: (current: Obj | null) => Promise<{ obj: Obj; create?: boolean }>,
-    subresource?: "status",
+    subresource?: "status" | "finalize",
     applied = false,
   ): Promise<{ obj: Obj; created: boolean }> {
     const key = this.key(namespace, name);
@@ -326,11 +325,11 @@ export class GenericRegistry {
         this.def.afterWrite?.("create", obj);
         return { obj, created: true };
       }
-      let next = this.mergeUpdate(obj, current, ctx, subresource);
-      if (!applied) next = trackManagedFields(this.def, current, next, ctx.fieldManager ?? "unknown", ctx.now, subresource);
+      let next = await this.mergeUpdate(obj, current, ctx, subresource);
+      if (!applied) next = trackManagedFields(this.def, current, next, ctx.fieldManager ?? "unknown", ctx.now, subresource === "finalize" ? undefined : subresource);
       if (deepEqual(next, current)) return { obj: current, created: false }; // no-op: no new revision, like Kubernetes
       // Finalizers all gone on an object being deleted: the update completes the deletion.
-      if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !this.waitingForGrace(next)) {
+      if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !this.waitingForGrace(next) && !this.def.deletionPending?.(next)) {
         if (ctx.dryRun) return { obj: next, created: false };
         const del = await this.storeCall(() => this.store.delete(key, cur.kv!.modRevision));
         if (!del.succeeded) continue;
@@ -355,9 +354,12 @@ export class GenericRegistry {
   }
 
   /** Combine the client's desired object with the current one per Kubernetes' update rules. */
-  private mergeUpdate(desired: Obj, current: Obj, ctx: OpContext, subresource?: "status"): Obj {
+  private async mergeUpdate(desired: Obj, current: Obj, ctx: OpContext, subresource?: "status" | "finalize"): Promise<Obj> {
     let next: Obj;
-    if (subresource === "status") {
+    if (subresource === "finalize") {
+      next = clone(current);
+      next.spec = { ...(next.spec ?? {}), finalizers: desired.spec?.finalizers ?? [] };
+    } else if (subresource === "status") {
       // Status writes change only status (and may not touch spec or metadata beyond bookkeeping).
       next = clone(current);
       next.status = desired.status;
@@ -393,14 +395,14 @@ export class GenericRegistry {
     }
     m.resourceVersion = cm.resourceVersion;
     delete m.selfLink;
-    if (subresource !== "status") {
+    if (subresource === undefined) {
       this.def.defaults?.(next);
-      this.def.prepareForUpdate?.(next, current, ctx);
+      await this.def.prepareForUpdate?.(next, current, ctx, this.access);
     }
     if (this.def.generation) {
       const gen = cm.generation ?? 1;
-      m.generation = deepEqual(specPart(next), specPart(current)) ? gen : gen + 1;
-      // A generation change while deleting is still a change; keep it simple like upstream.
+      const same = deepEqual(specPart(next), specPart(current)) && (!this.def.generationIncludesAnnotations || deepEqual(m.annotations ?? {}, cm.annotations ?? {}));
+      m.generation = same ? gen : gen + 1;
     } else delete m.generation;
     if (m.managedFields === undefined && cm.managedFields !== undefined) m.managedFields = cm.managedFields;
     this.validate(next, ctx);
@@ -417,7 +419,7 @@ export class GenericRegistry {
 
   toScale(o: Obj): Obj {
     const s = this.def.scale!;
-    const selector = s.labelSelectorPath ? getPath(o, s.labelSelectorPath) : undefined;
+    const selector = s.labelSelectorPath ? getPath(o, s.labelSelectorPath) : s.selector?.(o);
     return {
       kind: "Scale",
       apiVersion: "autoscaling/v1",
@@ -495,7 +497,12 @@ export class GenericRegistry {
         if (!changed && !(this.def.gracefulDelete && opts.gracePeriodSeconds === 0) && finalizers.size > 0) return { obj, deleted: false };
       }
       const pendingGrace = graceful && grace > 0;
-      if (finalizers.size > 0 || pendingGrace) {
+      const pendingOther = this.def.deletionPending?.(obj) ?? false;
+      if (pendingOther && !m.deletionTimestamp) {
+        this.def.beforeDelete?.(obj);
+        changed = true;
+      }
+      if (finalizers.size > 0 || pendingGrace || pendingOther) {
         if (!m.deletionTimestamp || changed) {
           if (!m.deletionTimestamp) {
             m.deletionTimestamp = rfc3339(new Date(ctx.now.getTime() + (pendingGrace ? grace : 0) * 1000));
@@ -510,7 +517,7 @@ export class GenericRegistry {
           this.def.afterWrite?.("update", obj);
           return { obj, deleted: false };
         }
-        if (finalizers.size > 0 || !(this.def.gracefulDelete && opts.gracePeriodSeconds === 0)) return { obj, deleted: false };
+        if (finalizers.size > 0 || pendingOther || !(this.def.gracefulDelete && opts.gracePeriodSeconds === 0)) return { obj, deleted: false };
       }
       if (ctx.dryRun) return { obj, deleted: true };
       const res = await this.storeCall(() => this.store.delete(key, cur.kv!.modRevision));

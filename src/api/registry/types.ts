@@ -41,6 +41,8 @@ export interface ScaleSpec {
   specReplicasPath: string;
   statusReplicasPath: string;
   labelSelectorPath?: string;
+  /** Computes Scale status.selector when the object does not store it (Deployments: from spec.selector). */
+  selector?(obj: Obj): string | undefined;
 }
 
 /** A non-generic subresource (log, exec, binding, eviction, token, ...): the kind supplies a handler. */
@@ -79,7 +81,7 @@ export interface ResourceDef {
   /** Verbs served; default: every verb. Virtual resources (reviews) serve only "create". */
   verbs?: string[];
   /** Not persisted: create computes and returns a response (SelfSubjectAccessReview...). */
-  virtual?: (obj: Obj, ctx: OpContext) => Promise<Obj>;
+  virtual?: (obj: Obj, ctx: OpContext, namespace?: string) => Promise<Obj>;
   /** The kind has a `status` subresource: main-resource writes keep the old status, status writes keep the old spec. */
   statusSubresource?: boolean;
   scale?: ScaleSpec;
@@ -97,7 +99,17 @@ export interface ResourceDef {
   /** Called on create after defaults: reset status, fill server-side fields (mutates). */
   prepareForCreate?(obj: Obj, ctx: OpContext, registry: RegistryAccess): Promise<void> | void;
   /** Called on update of the main resource, before validation (mutates `obj`). */
-  prepareForUpdate?(obj: Obj, old: Obj, ctx: OpContext): void;
+  prepareForUpdate?(obj: Obj, old: Obj, ctx: OpContext, registry?: RegistryAccess): void | Promise<void>;
+  /** Deployments: annotation changes also bump metadata.generation (upstream's rollback annotation). */
+  generationIncludesAnnotations?: boolean;
+  /**
+   * Deletion that must wait on more than metadata.finalizers (Namespaces: spec.finalizers).
+   * `beforeDelete` marks the object (e.g. phase Terminating); `deletionPending` keeps it stored.
+   */
+  beforeDelete?(obj: Obj): void;
+  /** Serve PUT .../finalize, which changes only spec.finalizers (Namespaces). */
+  finalizeSubresource?: boolean;
+  deletionPending?(obj: Obj): boolean;
   /** Field-level validation; return causes with Kubernetes' field paths. */
   validate?(obj: Obj, ctx: OpContext): StatusCause[];
   /** Extra update validation (immutable fields...). */
@@ -111,8 +123,8 @@ export interface ResourceDef {
   gracefulDelete?(obj: Obj, gracePeriodSeconds: number | undefined): { graceful: boolean; grace: number };
   /** Hooks that let other components react in-process (CRD registration...). */
   afterWrite?(event: "create" | "update" | "delete", obj: Obj): void;
-  /** OpenAPI schema name of the kind, when it differs from the generated default. */
-  schemaKind?: string;
+  /** Custom resources: the CRD version's openAPIV3Schema (field validation and OpenAPI). */
+  openAPIV3Schema?: Obj;
 }
 
 /** What a kind's hooks may use from the registry (kept small on purpose). */

@@ -34,7 +34,9 @@ describe("deployments", () => {
     await def.prepareForCreate!(d, testCtx(), { list: async () => [], get: async () => null });
     expect(d.status).toEqual({});
     expect(def.generation).toBe(true);
-    expect(def.scale).toEqual({ specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas" });
+    expect(def.scale).toMatchObject({ specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas" });
+    expect(def.scale!.selector!(d)).toBe("app=web");
+    expect(def.generationIncludesAnnotations).toBe(true);
   });
 
   test("selector required and must match template labels", () => {

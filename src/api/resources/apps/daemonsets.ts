@@ -10,7 +10,7 @@ import type { Obj, ResourceDef } from "../../registry/types.ts";
 import { deepEqual } from "../../registry/objects.ts";
 import { asArray, enumValue, idx, intOrPercent, isObj, nonNegative, type Causes } from "../common/causes.ts";
 import { ageCell, ageCol, col, containerCells, containersCol, imagesCol, nameCol, CREATED_DESC } from "../common/columns.ts";
-import { formatLabelSelector, formatLabels } from "../common/label-selector.ts";
+import { formatLabelSelector, formatLabels, selectorString } from "../common/label-selector.ts";
 import { canonicalizeResourceList } from "../common/resource-list.ts";
 import { defaultTemplateOf, requireAlwaysRestart, selectorImmutable, specOf, validateSelectorAndTemplate } from "./common.ts";
 import { intOrPercentValue } from "./deployments.ts";
@@ -123,7 +123,7 @@ export function statefulSetDef(): ResourceDef {
     namespaced: true,
     statusSubresource: true,
     generation: true,
-    scale: { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas" },
+    scale: { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas", selector: (o: Obj) => (o.spec?.selector ? selectorString(o.spec.selector) : undefined) },
     defaults: defaultStatefulSet,
     prepareForCreate(sts: Obj) {
       sts.status = { replicas: 0, availableReplicas: 0 };

@@ -79,7 +79,8 @@ export function deploymentDef(): ResourceDef {
     namespaced: true,
     statusSubresource: true,
     generation: true,
-    scale: { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas" },
+    generationIncludesAnnotations: true,
+    scale: { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas", selector: (o: Obj) => (o.spec?.selector ? selectorString(o.spec.selector) : undefined) },
     defaults: defaultDeployment,
     prepareForCreate(d: Obj) {
       d.status = {};
@@ -116,7 +117,7 @@ export function replicaSetDef(): ResourceDef {
     namespaced: true,
     statusSubresource: true,
     generation: true,
-    scale: { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas" },
+    scale: { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas", selector: (o: Obj) => (o.spec?.selector ? selectorString(o.spec.selector) : undefined) },
     defaults(rs: Obj) {
       const spec = specOf(rs);
       if (spec.replicas === undefined || spec.replicas === null) spec.replicas = 1;

@@ -62,5 +62,12 @@ export function namespaceDef(): ResourceDef {
     columns: [nameCol, col("Status", "string", "The status of the namespace"), ageCol],
     cells: (ns: Obj, now: number) => [ns.metadata?.name, ns.status?.phase ?? "", ageCell(ns, now)],
     selectableFields: (ns: Obj) => ({ "status.phase": ns.status?.phase ?? "" }),
+    // Deleting a namespace marks it Terminating; it stays until the namespace controller has
+    // emptied it and removed "kubernetes" from spec.finalizers through /finalize.
+    finalizeSubresource: true,
+    beforeDelete(ns: Obj) {
+      ns.status = { ...(isObj(ns.status) ? ns.status : {}), phase: "Terminating" };
+    },
+    deletionPending: (ns: Obj) => asArray<string>(ns.spec?.finalizers).length > 0,
   };
 }

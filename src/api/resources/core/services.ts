@@ -191,8 +191,10 @@ export function serviceDef(opts: { serviceCidr?: string; random?: () => number }
       svc.status = { loadBalancer: {} };
       await allocateService(svc, undefined, registry, { cidr, random: opts.random });
     },
-    prepareForUpdate(svc: Obj, old: Obj) {
+    async prepareForUpdate(svc: Obj, old: Obj, _ctx: OpContext, registry?: RegistryAccess) {
       if (isObj(svc.spec) && isObj(old.spec)) keepAllocatedValues(svc.spec, old.spec);
+      // Switching to NodePort/LoadBalancer or adding ports allocates what is missing.
+      if (registry) await allocateService(svc, old, registry, { cidr, random: opts.random });
     },
     validate: validateService,
     validateUpdate: validateServiceUpdate,

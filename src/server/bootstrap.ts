@@ -1,0 +1,69 @@
+/**
+ * @module server/bootstrap
+ * Objects every cluster has from the start: the default namespaces and the `kubernetes`
+ * Service with its Endpoints pointing at the API server (kube-apiserver's bootstrap
+ * controller does the same).
+ */
+import type { Catalog } from "../api/registry/catalog.ts";
+import type { Obj, OpContext } from "../api/registry/types.ts";
+import { ApiError } from "../api/errors.ts";
+
+export const SYSTEM_USER = { username: "system:apiserver", groups: ["system:masters"] };
+
+export function systemContext(): OpContext {
+  return { user: SYSTEM_USER, now: new Date(), dryRun: false, fieldValidation: "Ignore", warnings: [], fieldManager: "kite" };
+}
+
+async function ensure(catalog: Catalog, group: string, plural: string, obj: Obj) {
+  const e = catalog.lookupResource(group, plural);
+  if (!e) throw new Error(`resource ${plural} is not served`);
+  try {
+    await e.registry.create(obj.metadata.namespace, obj, systemContext());
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 409) return;
+    throw err;
+  }
+}
+
+export async function bootstrapCluster(catalog: Catalog, opts: { advertiseAddress: string; port: number; serviceIP: string }) {
+  for (const ns of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
+    await ensure(catalog, "", "namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "kubernetes.io/metadata.name": ns } } });
+  }
+  await ensure(catalog, "", "services", {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } },
+    spec: { type: "ClusterIP", clusterIP: opts.serviceIP, ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: opts.port }], sessionAffinity: "None" },
+  });
+  await reconcileEndpoints(catalog, opts);
+}
+
+/** The `kubernetes` Endpoints list this server (HA: each server adds itself). */
+export async function reconcileEndpoints(catalog: Catalog, opts: { advertiseAddress: string; port: number }) {
+  const e = catalog.lookupResource("", "endpoints")!;
+  const ctx = systemContext();
+  for (let i = 0; i < 5; i++) {
+    let cur: Obj | null = null;
+    try {
+      cur = await e.registry.get("default", "kubernetes");
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    }
+    const addrs: Obj[] = cur?.subsets?.[0]?.addresses ?? [];
+    if (addrs.some((a) => a.ip === opts.advertiseAddress) && cur?.subsets?.[0]?.ports?.[0]?.port === opts.port) return;
+    const next: Obj = {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name: "kubernetes", namespace: "default", ...(cur ? { resourceVersion: cur.metadata.resourceVersion } : {}) },
+      subsets: [{ addresses: [...addrs.filter((a) => a.ip !== opts.advertiseAddress), { ip: opts.advertiseAddress }], ports: [{ name: "https", port: opts.port, protocol: "TCP" }] }],
+    };
+    try {
+      if (cur) await e.registry.update("default", "kubernetes", next, ctx);
+      else await e.registry.create("default", next, ctx);
+      return;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 409) continue;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * @module server/server
+ * `kite server`: brings up, in order, the PKI, the state store, the API server on one
+ * HTTPS port, the cluster's bootstrap objects, the control loops (scheduler and
+ * controllers) and, unless disabled, an in-process agent; and tears them down in reverse.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { ServerConfig } from "../cli/config.ts";
+import { logger, setLogLevel } from "../util/log.ts";
+import { serverPaths } from "./paths.ts";
+import { onShutdownSignals } from "./signals.ts";
+import { loadOrCreateCA } from "../pki/ca.ts";
+import { ensureServingCert, startRenewal, type RenewalHandle } from "../pki/serving.ts";
+import { RenewableTlsServer } from "../pki/tls-server.ts";
+import { writeKubeconfig } from "../pki/kubeconfig.ts";
+import type { Store } from "../store/types.ts";
+import { LocalStore } from "../store/local-store.ts";
+import { Catalog } from "../api/registry/catalog.ts";
+import { createApiApp, websocketHandlers, type HealthCheck } from "../api/app.ts";
+import { Authenticator, ADMIN_USER, putCredential } from "../api/auth/authn.ts";
+import { loadSecrets, type ClusterSecrets } from "./secrets.ts";
+import { bootstrapCluster } from "./bootstrap.ts";
+import { installApiExtensions } from "./api-extensions.ts";
+import { ServiceAccountTokens } from "./service-accounts.ts";
+import { builtinResources } from "../api/resources/index.ts";
+
+const log = logger("server");
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  catalog: Catalog;
+  secrets: ClusterSecrets;
+  stop(): Promise<void>;
+}
+
+export const SERVICE_CIDR = "10.43.0.0/16";
+export const KUBERNETES_SERVICE_IP = "10.43.0.1";
+
+export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
+  setLogLevel(cfg.debug ? "debug" : "info");
+  const paths = serverPaths(cfg.dataDir);
+  for (const d of [paths.server, paths.tls, paths.db, dirname(paths.adminToken)]) mkdirSync(d, { recursive: true, mode: 0o700 });
+
+  // 1. PKI: CA, serving certificate, tokens.
+  const { ca, created } = await loadOrCreateCA(paths.tls);
+  if (created) log.info("created cluster CA", { dir: paths.tls });
+  const sanOpts = { nodeName: cfg.nodeName, ips: [...new Set([...cfg.nodeIps, cfg.advertiseAddress])], tlsSans: cfg.tlsSans, serviceIPs: [KUBERNETES_SERVICE_IP], ca };
+  const serving = await ensureServingCert(paths.tls, sanOpts);
+  const secrets = await loadSecrets(paths, ca.certPem, cfg.token);
+
+  // 2. State store.
+  const store: Store = await LocalStore.open(paths.stateDb);
+  const closers: (() => Promise<void> | void)[] = [() => store.close()];
+
+  // 3. API server.
+  const catalog = new Catalog(store);
+  const sa = await ServiceAccountTokens.load(paths.tls);
+  const authenticator = new Authenticator(store, (t) => sa.verify(t, catalog));
+  for (const def of builtinResources({ defaultUnreachableTolerationSeconds: cfg.defaultUnreachableTolerationSeconds, verifyToken: (t) => authenticator.authenticateToken(t) })) catalog.add(def);
+  const extensions = await installApiExtensions(catalog, store);
+  closers.push(() => extensions.stop());
+
+  let ready = false;
+  const health: HealthCheck[] = [
+    { name: "ping", check: () => true },
+    { name: "etcd", check: () => true },
+    { name: "poststarthook/bootstrap-controller", check: () => ready || "bootstrapping" },
+  ];
+  const serverAddress = `${cfg.advertiseAddress}:${cfg.httpsListenPort}`;
+  const { app } = createApiApp({
+    catalog,
+    authenticator,
+    serverAddress,
+    health,
+    openapi: extensions.openapi,
+    extraRoutes: (a) => {
+      a.get("/cacerts", () => new Response(serving.caPem, { headers: { "Content-Type": "application/x-pem-file" } }));
+    },
+  });
+  let tls: RenewableTlsServer;
+  try {
+    tls = RenewableTlsServer.start({
+      hostname: cfg.bindAddress,
+      port: cfg.httpsListenPort,
+      tls: { cert: serving.certPem, key: serving.keyPem },
+      handlers: { fetch: app.fetch, websocket: websocketHandlers, idleTimeout: 0, maxRequestBodySize: 16 * 1024 * 1024 },
+    });
+  } catch (e) {
+    await store.close();
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "EADDRINUSE") throw new Error(`invalid --https-listen-port: ${cfg.bindAddress}:${cfg.httpsListenPort} is already in use`);
+    throw e;
+  }
+  closers.push(() => tls.stop(true));
+  const renewal: RenewalHandle = startRenewal(paths.tls, { ...sanOpts, onRenew: (c) => tls.reloadTls({ cert: c.certPem, key: c.keyPem }), onError: (e) => log.error("certificate renewal failed", { error: e as Error }) });
+  closers.push(() => renewal.stop());
+  const port = tls.port;
+  const url = `https://127.0.0.1:${port}`;
+  log.info("API server listening", { address: `${cfg.bindAddress}:${port}` });
+
+  // 4. Cluster bootstrap objects and the admin credential.
+  await putCredential(store, secrets.adminToken, ADMIN_USER);
+  await bootstrapCluster(catalog, { advertiseAddress: cfg.advertiseAddress, port, serviceIP: KUBERNETES_SERVICE_IP });
+  await writeKubeconfig(cfg.writeKubeconfig, { server: url, caPem: serving.caPem, token: secrets.adminToken }, cfg.writeKubeconfigMode);
+  log.info("wrote kubeconfig", { path: cfg.writeKubeconfig });
+  ready = true;
+
+  let stopped = false;
+  return {
+    url,
+    port,
+    store,
+    catalog,
+    secrets,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      ready = false;
+      for (const c of closers.reverse()) {
+        try {
+          await c();
+        } catch (e) {
+          log.warn("error while stopping", { error: e as Error });
+        }
+      }
+    },
+  };
+}
+
+/** The `kite server` command: start, then run until a signal. */
+export async function runServer(cfg: ServerConfig): Promise<void> {
+  const srv = await startServer(cfg);
+  onShutdownSignals(() => srv.stop());
+  log.info("kite server is ready", { kubeconfig: cfg.writeKubeconfig, node: cfg.nodeName });
+  await new Promise(() => {});
+}
