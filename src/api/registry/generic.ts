@@ -411,6 +411,31 @@ export class GenericRegistry {
     return next;
   }
 
+  /**
+   * A system write that bypasses the kind's update rules (immutable fields, status split):
+   * `mutate` receives the current object and returns the next one. Used by subresources
+   * such as pods/binding that change fields clients may not change directly.
+   */
+  async systemUpdate(namespace: string | undefined, name: string, ctx: OpContext, mutate: (current: Obj) => Obj): Promise<Obj> {
+    const key = this.key(namespace, name);
+    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
+      const cur = await this.storeCall(() => this.store.get(key));
+      if (!cur.kv) throw this.notFound(name);
+      const current = decodeMutable(cur.kv);
+      const next = mutate(clone(current));
+      next.metadata.resourceVersion = current.metadata.resourceVersion;
+      if (deepEqual(next, current)) return current;
+      this.validate(next, ctx);
+      if (ctx.dryRun) return next;
+      const res = await this.storeCall(() => this.store.update(key, encodeObject(next), cur.kv!.modRevision, cur.kv!.lease ? { lease: cur.kv!.lease } : undefined));
+      if (!res.succeeded) continue;
+      next.metadata.resourceVersion = String(res.revision);
+      this.def.afterWrite?.("update", next);
+      return next;
+    }
+    throw errors.conflict(this.def.plural, this.def.group, name, "too many concurrent updates; please retry");
+  }
+
   // ---- scale ------------------------------------------------------------------------
 
   async getScale(namespace: string | undefined, name: string): Promise<Obj> {
