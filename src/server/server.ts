@@ -20,10 +20,23 @@ import { Catalog } from "../api/registry/catalog.ts";
 import { createApiApp, websocketHandlers, type HealthCheck } from "../api/app.ts";
 import { Authenticator, ADMIN_USER, putCredential } from "../api/auth/authn.ts";
 import { loadSecrets, type ClusterSecrets } from "./secrets.ts";
-import { bootstrapCluster } from "./bootstrap.ts";
+import { bootstrapCluster, systemContext } from "./bootstrap.ts";
 import { installApiExtensions } from "./api-extensions.ts";
 import { ServiceAccountTokens } from "./service-accounts.ts";
 import { builtinResources } from "../api/resources/index.ts";
+import { systemPriorityClasses } from "../api/resources/index.ts";
+import { attachSubresources } from "./subresources.ts";
+import { mountJoinRoutes } from "./join.ts";
+import { KubeClient } from "../client/client.ts";
+import { ControllerManager } from "../controllers/manager.ts";
+import { builtinControllers } from "../controllers/index.ts";
+import { schedulerController } from "../scheduler/index.ts";
+import { nodeUser } from "../api/auth/authn.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../pki/files.ts";
+import { randomBearerToken } from "../pki/token.ts";
+import { KITE_VERSION } from "../version.ts";
 
 const log = logger("server");
 
@@ -60,6 +73,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const sa = await ServiceAccountTokens.load(paths.tls);
   const authenticator = new Authenticator(store, (t) => sa.verify(t, catalog));
   for (const def of builtinResources({ defaultUnreachableTolerationSeconds: cfg.defaultUnreachableTolerationSeconds, verifyToken: (t) => authenticator.authenticateToken(t) })) catalog.add(def);
+  attachSubresources(catalog, sa);
   const extensions = await installApiExtensions(catalog, store);
   closers.push(() => extensions.stop());
 
@@ -78,6 +92,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     openapi: extensions.openapi,
     extraRoutes: (a) => {
       a.get("/cacerts", () => new Response(serving.caPem, { headers: { "Content-Type": "application/x-pem-file" } }));
+      mountJoinRoutes(a, { store, secret: () => secrets.secret, servers: () => [`https://${cfg.advertiseAddress}:${cfg.httpsListenPort}`], authenticate: (r) => authenticator.authenticate(r) });
     },
   });
   let tls: RenewableTlsServer;
@@ -106,6 +121,41 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   await bootstrapCluster(catalog, { advertiseAddress: cfg.advertiseAddress, port, serviceIP: KUBERNETES_SERVICE_IP });
   await writeKubeconfig(cfg.writeKubeconfig, { server: url, caPem: serving.caPem, token: secrets.adminToken }, cfg.writeKubeconfigMode);
   log.info("wrote kubeconfig", { path: cfg.writeKubeconfig });
+
+  // 5. Control loops and the built-in agent talk to the API in-process, through the same
+  //    client and informers as any other component.
+  const inProcess = (input: string | URL | Request, init?: RequestInit) => app.fetch(input instanceof Request ? input : new Request(String(input), init));
+  const internalClient = (token: string, ua: string) => new KubeClient({ baseUrl: "https://kite.internal", token, fetch: inProcess as never, userAgent: ua });
+  const controllerToken = await stableToken(join(paths.server, "cred", "controller.token"));
+  await putCredential(store, controllerToken, { username: "system:kube-controller-manager", groups: ["system:masters"] });
+  const controllerClient = internalClient(controllerToken, `kite-controller-manager/v${KITE_VERSION}`);
+  await seedPriorityClasses(catalog);
+  const scheduler = schedulerController();
+  const manager = new ControllerManager(controllerClient, [...builtinControllers(), ...(scheduler ? [() => scheduler] : [])], {
+    leaseName: "kite-controller-manager",
+    identity: `${cfg.nodeName}_${crypto.randomUUID().slice(0, 8)}`,
+    nodeMonitorGracePeriodSeconds: cfg.nodeMonitorGracePeriod,
+    hostName: cfg.nodeName,
+    dataDir: cfg.dataDir,
+  });
+  manager.start();
+  closers.push(() => manager.stop());
+
+  if (!cfg.disableAgent) {
+    const nodeToken = await stableToken(join(paths.server, "cred", "node.token"));
+    await putCredential(store, nodeToken, nodeUser(cfg.nodeName));
+    const { startAgent } = await import("../agent/agent.ts");
+    const agent = await startAgent({
+      client: internalClient(nodeToken, `kite-agent/v${KITE_VERSION}`),
+      nodeName: cfg.nodeName,
+      nodeIps: cfg.nodeIps,
+      labels: { ...cfg.nodeLabels, "node-role.kubernetes.io/control-plane": "true" },
+      taints: cfg.nodeTaints,
+      dataDir: cfg.dataDir,
+      runtime: cfg.containerRuntime,
+    });
+    closers.push(() => agent.stop());
+  }
   ready = true;
 
   let stopped = false;
@@ -128,6 +178,26 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       }
     },
   };
+}
+
+/** A token kept in a file (0600) so restarts reuse the same credential. */
+async function stableToken(path: string): Promise<string> {
+  if (existsSync(path)) return readFileSync(path, "utf8").trim();
+  const t = randomBearerToken();
+  await writeFileAtomic(path, t + "\n", 0o600);
+  return t;
+}
+
+async function seedPriorityClasses(catalog: Catalog) {
+  const e = catalog.lookupResource("scheduling.k8s.io", "priorityclasses");
+  if (!e) return;
+  for (const pc of systemPriorityClasses()) {
+    try {
+      await e.registry.create(undefined, pc, systemContext());
+    } catch {
+      /* exists */
+    }
+  }
 }
 
 /** The `kite server` command: start, then run until a signal. */
