@@ -17,6 +17,7 @@ export function systemContext(): OpContext {
 async function ensure(catalog: Catalog, group: string, plural: string, obj: Obj) {
   const e = catalog.lookupResource(group, plural);
   if (!e) throw new Error(`resource ${plural} is not served`);
+  if (await catalog.get(group, plural, obj.metadata.namespace, obj.metadata.name)) return;
   try {
     await e.registry.create(obj.metadata.namespace, obj, systemContext());
   } catch (err) {
