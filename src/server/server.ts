@@ -109,7 +109,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     if (err.code === "EADDRINUSE") throw new Error(`invalid --https-listen-port: ${cfg.bindAddress}:${cfg.httpsListenPort} is already in use`);
     throw e;
   }
-  closers.push(() => tls.stop(true));
+  // Shutdown: stop accepting, give in-flight requests up to 2 s (watches never finish by
+  // themselves), then cut what is left; the store closes after, so accepted writes complete.
+  closers.push(async () => {
+    await Promise.race([tls.stop(false), Bun.sleep(2000)]);
+    await tls.stop(true);
+  });
   const renewal: RenewalHandle = startRenewal(paths.tls, { ...sanOpts, onRenew: (c) => tls.reloadTls({ cert: c.certPem, key: c.keyPem }), onError: (e) => log.error("certificate renewal failed", { error: e as Error }) });
   closers.push(() => renewal.stop());
   const port = tls.port;
