@@ -4,7 +4,9 @@
  * service accounts, local-path storage.
  */
 import type { Controller } from "../types.ts";
+import { EndpointsController } from "./endpoints.ts";
+import { EndpointSliceController } from "./endpointslices.ts";
 
 export function clusterControllers(): (() => Controller)[] {
-  return [];
+  return [() => new EndpointsController(), () => new EndpointSliceController()];
 }
