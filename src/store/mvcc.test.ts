@@ -317,6 +317,25 @@ describe("MvccStateMachine: compaction, vacuum, snapshots", () => {
     src.close();
   });
 
+  it("snapshots to bytes and restores from them, and refuses a bad image without losing state", () => {
+    const src = new MvccStateMachine(tmpPath());
+    src.applyBatch(entries(workload(11, 200)));
+    const bytes = src.snapshotBytes();
+    for (const target of [new MvccStateMachine(":memory:"), new MvccStateMachine(tmpPath())]) {
+      target.restoreFromBytes(bytes);
+      expect(target.digest()).toBe(src.digest());
+      expect(target.appliedIndex()).toBe(200);
+      const more = entries([{ op: "create", key: "/after-bytes", value: "1" }], 201);
+      expect(target.applyBatch(more)[0]).toMatchObject({ op: "txn", succeeded: true });
+      const before = target.digest();
+      const junk = new Uint8Array(bytes.length).fill(7);
+      expect(() => target.restoreFromBytes(junk)).toThrow();
+      expect(target.digest()).toBe(before);
+      target.close();
+    }
+    src.close();
+  });
+
   it("lists expired leases by expiry and pushes them out on promote", () => {
     const sm = new MvccStateMachine(":memory:");
     sm.applyBatch(

@@ -13,14 +13,14 @@
  * - `snapshotTo`/`restoreFrom` copy whole states for Raft; `digest` compares replicas.
  */
 import { Database, type Statement } from "bun:sqlite";
-import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { CommandResult, CommittedEntry } from "./commands.ts";
 import { CompactedError, FutureRevisionError, StoreClosedError, type KeyValue, type RangeResult, type WatchEvent } from "./types.ts";
 import { Applier } from "./mvcc-apply.ts";
 import { MvccReader } from "./mvcc-read.ts";
 import { digestState, Vacuumer } from "./mvcc-maint.ts";
-import { initDatabase, type SyncMode } from "./schema.ts";
+import { initDatabase, SCHEMA_VERSION, SchemaVersionError, type SyncMode } from "./schema.ts";
 
 export type { SyncMode } from "./schema.ts";
 
@@ -272,31 +272,68 @@ export class MvccStateMachine {
     return { appliedIndex: this.applied, revision: this.applier.rev };
   }
 
+  /**
+   * The whole state as a database image in memory (no file, no fsync): for a caller
+   * that ships snapshots itself (Raft, simulation). Restore with `restoreFromBytes`.
+   */
+  snapshotBytes(): Uint8Array {
+    this.assertOpen();
+    return asPlainImage(this.db.serialize());
+  }
+
   /** Replaces this state with the snapshot in `file` (made by snapshotTo). The file is left in place. */
   restoreFrom(file: string): void {
     this.assertOpen();
-    // Check the snapshot before touching the current state.
-    const probe = new Database(file, { readonly: true });
-    try {
-      probe.query("SELECT applied_index FROM meta WHERE id = 1").get();
-    } finally {
-      probe.close();
-    }
+    checkImage(new Database(file, { readonly: true }));
     if (isMemory(this.path)) {
-      const db = Database.deserialize(new Uint8Array(readFileSync(file)));
-      this.db.close();
-      this.attach(db);
+      this.swapInMemory(Database.deserialize(asPlainImage(new Uint8Array(readFileSync(file)))));
     } else {
-      this.db.close();
       const tmp = `${this.path}.restore-tmp`;
       copyFileSync(file, tmp);
-      fsyncFile(tmp);
-      rmSync(`${this.path}-wal`, { force: true });
-      rmSync(`${this.path}-shm`, { force: true });
-      renameSync(tmp, this.path);
-      fsyncFile(dirname(this.path));
-      this.attach(new Database(this.path, { create: true, strict: true }));
+      this.swapInFile(tmp);
     }
+  }
+
+  /** Replaces this state with an image from `snapshotBytes` (checked before anything changes). */
+  restoreFromBytes(bytes: Uint8Array): void {
+    this.assertOpen();
+    const image = asPlainImage(new Uint8Array(bytes));
+    if (isMemory(this.path)) {
+      this.swapInMemory(Database.deserialize(image));
+    } else {
+      const tmp = `${this.path}.restore-tmp`;
+      writeFileSync(tmp, image);
+      try {
+        checkImage(new Database(tmp, { readonly: true }));
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+      }
+      this.swapInFile(tmp);
+    }
+  }
+
+  private swapInMemory(db: Database): void {
+    try {
+      checkImage(db, false);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db.close();
+    this.attach(db);
+    for (const listener of this.restoreListeners) listener();
+  }
+
+  /** Durably replaces the database file with `tmp` (a checked image) and reopens it. */
+  private swapInFile(tmp: string): void {
+    fsyncFile(tmp);
+    this.db.close();
+    rmSync(`${this.path}-wal`, { force: true });
+    rmSync(`${this.path}-shm`, { force: true });
+    renameSync(tmp, this.path);
+    fsyncFile(dirname(this.path));
+    this.attach(new Database(this.path, { create: true, strict: true }));
     for (const listener of this.restoreListeners) listener();
   }
 
@@ -305,6 +342,29 @@ export class MvccStateMachine {
     this.closed = true;
     this.db.close();
   }
+}
+
+/** Throws unless `db` holds a state database of this schema version; closes it if asked. */
+function checkImage(db: Database, close = true): void {
+  try {
+    const meta = db.query("SELECT schema_version FROM meta WHERE id = 1").get() as { schema_version: number } | null;
+    if (!meta) throw new Error("not a kite state snapshot: no meta row");
+    if (meta.schema_version !== SCHEMA_VERSION) throw new SchemaVersionError(meta.schema_version, SCHEMA_VERSION);
+  } finally {
+    if (close) db.close();
+  }
+}
+
+/**
+ * A WAL database's header says so (bytes 18-19 = 2); an in-memory database cannot be
+ * opened from such an image, so snapshots are stored as plain (rollback-journal) images.
+ */
+function asPlainImage(bytes: Uint8Array): Uint8Array {
+  if (bytes.length > 19 && bytes[18] === 2) {
+    bytes[18] = 1;
+    bytes[19] = 1;
+  }
+  return bytes;
 }
 
 function fsyncFile(path: string): void {
