@@ -6,7 +6,16 @@
 import type { Controller } from "../types.ts";
 import { EndpointsController } from "./endpoints.ts";
 import { EndpointSliceController } from "./endpointslices.ts";
+import { NamespaceController } from "./namespace.ts";
+import { ServiceAccountsController } from "./serviceaccounts.ts";
+import { RootCAPublisher } from "./root-ca-publisher.ts";
 
 export function clusterControllers(): (() => Controller)[] {
-  return [() => new EndpointsController(), () => new EndpointSliceController()];
+  return [
+    () => new EndpointsController(),
+    () => new EndpointSliceController(),
+    () => new NamespaceController(),
+    () => new ServiceAccountsController(),
+    () => new RootCAPublisher(),
+  ];
 }
