@@ -3,7 +3,9 @@
  * Controllers of workload kinds: ReplicaSet, Deployment, DaemonSet, StatefulSet, Job, CronJob.
  */
 import type { Controller } from "../types.ts";
+import { DeploymentController } from "./deployment/controller.ts";
+import { ReplicaSetController } from "./replicaset/controller.ts";
 
 export function workloadControllers(): (() => Controller)[] {
-  return [];
+  return [() => new ReplicaSetController(), () => new DeploymentController()];
 }
