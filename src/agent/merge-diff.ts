@@ -19,8 +19,9 @@ export function jsonEqual(a: Json, b: Json): boolean {
   }
   if (isPlainObject(a)) {
     if (!isPlainObject(b)) return false;
-    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+    // A key set to null and an absent key mean the same to the API.
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined && a[k] !== null);
+    const kb = Object.keys(b).filter((k) => b[k] !== undefined && b[k] !== null);
     if (ka.length !== kb.length) return false;
     return ka.every((k) => jsonEqual(a[k], b[k]));
   }
@@ -35,7 +36,7 @@ export function mergePatch(from: Record<string, Json>, to: Record<string, Json>)
   const out: Record<string, Json> = {};
   let changed = false;
   for (const k of Object.keys(from)) {
-    if (from[k] !== undefined && (to[k] === undefined || to[k] === null)) {
+    if (from[k] !== undefined && from[k] !== null && (to[k] === undefined || to[k] === null)) {
       out[k] = null;
       changed = true;
     }
