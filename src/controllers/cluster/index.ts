@@ -9,6 +9,7 @@ import { EndpointSliceController } from "./endpointslices.ts";
 import { NamespaceController } from "./namespace.ts";
 import { ServiceAccountsController } from "./serviceaccounts.ts";
 import { RootCAPublisher } from "./root-ca-publisher.ts";
+import { GarbageCollector } from "./gc/garbage-collector.ts";
 
 export function clusterControllers(): (() => Controller)[] {
   return [
@@ -17,5 +18,6 @@ export function clusterControllers(): (() => Controller)[] {
     () => new NamespaceController(),
     () => new ServiceAccountsController(),
     () => new RootCAPublisher(),
+    () => new GarbageCollector(),
   ];
 }

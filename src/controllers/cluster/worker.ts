@@ -11,6 +11,8 @@ import type { Logger } from "../../util/log.ts";
 
 export interface WorkerOptions {
   informers: Informer[];
+  /** Extra readiness to wait for besides the informers (e.g. dynamically created caches). */
+  ready?(): Promise<void>;
   workers?: number;
   handler(key: string): Promise<void>;
   log: Logger;
@@ -41,7 +43,11 @@ export class Worker {
   }
 
   private async run() {
-    await Promise.race([Promise.all(this.opts.informers.map((i) => i.waitForSync())), this.stopSignal.promise]);
+    const synced = async () => {
+      await Promise.all(this.opts.informers.map((i) => i.waitForSync()));
+      await this.opts.ready?.();
+    };
+    await Promise.race([synced(), this.stopSignal.promise]);
     if (this.stopped) return;
     this.synced = true;
     await this.opts.onSynced?.();
