@@ -10,6 +10,9 @@ import { NamespaceController } from "./namespace.ts";
 import { ServiceAccountsController } from "./serviceaccounts.ts";
 import { RootCAPublisher } from "./root-ca-publisher.ts";
 import { GarbageCollector } from "./gc/garbage-collector.ts";
+import { NodeLifecycleController } from "./node-lifecycle.ts";
+import { TaintEvictionController } from "./taint-eviction.ts";
+import { PodGCController } from "./pod-gc.ts";
 
 export function clusterControllers(): (() => Controller)[] {
   return [
@@ -19,5 +22,8 @@ export function clusterControllers(): (() => Controller)[] {
     () => new ServiceAccountsController(),
     () => new RootCAPublisher(),
     () => new GarbageCollector(),
+    () => new NodeLifecycleController(),
+    () => new TaintEvictionController(),
+    () => new PodGCController(),
   ];
 }
