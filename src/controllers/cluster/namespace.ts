@@ -72,7 +72,7 @@ export class NamespaceController implements Controller {
     const old = (ns.status?.conditions ?? []) as KObj[];
     const strip = (c: KObj) => JSON.stringify([c.type, c.status, c.reason, c.message]);
     const now = rfc3339(new Date());
-    const next = conds.map((c) => {
+    const next: KObj[] = conds.map((c) => {
       const prev = old.find((o) => o.type === c.type);
       return { ...c, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now };
     });
