@@ -1,0 +1,585 @@
+/**
+ * @module cluster/raft-store
+ * RaftStore: the Store on a Raft-replicated log. Every server runs one; any of them
+ * serves every call.
+ *
+ * - Writes: proposals `{id, cmd}` (proposal-tracker.ts). Followers forward them to the
+ *   leader through Raft; each member resolves its own callers when it applies the entry.
+ *   Many proposals in one event-loop turn become one Ready, one fsync (group commit).
+ * - Reads: linearizable through ReadIndex, batched (read-barrier.ts), then served from
+ *   the local state machine.
+ * - Watches: from the local state machine's hub (events in revision order on any member).
+ * - Leases: the leader finds expired leases and proposes their revocation, and proposes
+ *   `leasePromote` when it takes over; auto-compaction is proposed by the leader with the
+ *   LocalStore's policy; each member vacuums its own history after a compaction applies.
+ * - Membership: member records in the store (members.ts) plus Raft conf changes.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Command, CommandResult } from "../store/commands.ts";
+import { CompactionPolicy } from "../store/compactor.ts";
+import { validateKey } from "../store/keys.ts";
+import { MvccStateMachine } from "../store/mvcc.ts";
+import {
+  CompactedError,
+  FutureRevisionError,
+  LeaseNotFoundError,
+  StoreClosedError,
+  UnavailableError,
+  type GetResult,
+  type LeaseInfo,
+  type RangeOptions,
+  type RangeResult,
+  type Store,
+  type TxnResult,
+  type Watcher,
+  type WatchOptions,
+} from "../store/types.ts";
+import { assertValidCommand, assertValidWatch, InvalidCommandError } from "../store/validate.ts";
+import { VacuumLoop } from "../store/vacuum.ts";
+import { WatchHub } from "../store/watch-hub.ts";
+import { ProposalDroppedError } from "../raft/errors.ts";
+import { bootstrapUpdate } from "../raft/storage.ts";
+import { type ConfState, type Entry, NONE } from "../raft/types.ts";
+import { SqliteLogStorage } from "./log-storage.ts";
+import { LOCAL_SNAPSHOT_MARKER, StoreFsm } from "./fsm.ts";
+import { RaftNode, type RaftTiming } from "./raft-node.ts";
+import { derivePeerKey } from "./peer-auth.ts";
+import { ProposalTracker } from "./proposal-tracker.ts";
+import { ReadBarrier } from "./read-barrier.ts";
+import { MEMBERS_PREFIX, type MemberRecord, type MemberStatus, decodeMember, encodeMember, memberKey, newMemberId } from "./members.ts";
+import { logger } from "../util/log.ts";
+
+const log = logger("raft-store");
+
+export interface RaftStoreOptions {
+  stateDbPath: string;
+  raftDbPath: string;
+  memberId: number;
+  clusterId: string;
+  /** The cluster's join secret (peer connections are signed with a key derived from it). */
+  joinSecret: string;
+  /** This member's name and API URL, recorded for the other members. */
+  name: string;
+  url: string;
+  /**
+   * "bootstrap": a new cluster with this member as its only voter (an existing state.db
+   * from a single-node store is kept). "join": an empty member that another member added
+   * as a learner; `peers` tells it where the others are until its snapshot arrives.
+   * With an existing raft.db both are ignored: the member resumes from disk.
+   */
+  mode: "bootstrap" | "join";
+  peers?: Map<number, string>;
+  /** CA for verifying peers' serving certificates (https peers). */
+  caPem?: string;
+  timing?: RaftTiming;
+  snapshotEvery?: number;
+  compactionMargin?: number;
+  /** Time a write or linearizable read may take before failing (Timeout/Unavailable). Default 5 s. */
+  requestTimeoutMs?: number;
+  compactRetainRevisions?: number;
+  compactRetainMs?: number;
+  compactIntervalMs?: number;
+  leaseCheckIntervalMs?: number;
+  watchBufferLimit?: number;
+  vacuumStepRows?: number;
+}
+
+/** This member is not the leader and cannot do what was asked; `leaderUrl` is where to go. */
+export class NotLeaderError extends UnavailableError {
+  constructor(readonly leaderUrl: string | null) {
+    super(leaderUrl ? `not the raft leader; the leader is ${leaderUrl}` : "not the raft leader, and no leader is known");
+    this.name = "NotLeaderError";
+  }
+}
+
+/** A membership change is refused (another is pending, unknown member, last voter...). */
+export class MembershipError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MembershipError";
+  }
+}
+
+export class RaftStore implements Store {
+  readonly node: RaftNode;
+  readonly sm: MvccStateMachine;
+  private readonly storage: SqliteLogStorage;
+  private readonly fsm: StoreFsm;
+  private readonly hub: WatchHub;
+  private readonly tracker: ProposalTracker;
+  private readonly reads: ReadBarrier;
+  private readonly vacuum: VacuumLoop;
+  private readonly policy: CompactionPolicy;
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private readonly revoking = new Set<number>();
+  private readonly seedPeers: Map<number, string>;
+  private memberRecords = new Map<number, MemberRecord>();
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private readonly removedListeners = new Set<() => void>();
+  private readonly requestTimeoutMs: number;
+
+  private constructor(private readonly o: RaftStoreOptions) {
+    this.requestTimeoutMs = o.requestTimeoutMs ?? 5000;
+    mkdirSync(dirname(o.stateDbPath), { recursive: true });
+    this.sm = new MvccStateMachine(o.stateDbPath, { sync: "normal" });
+    this.storage = new SqliteLogStorage(o.raftDbPath);
+    this.seedPeers = new Map(o.peers ?? []);
+    if (this.isEmptyLog()) {
+      if (o.mode === "bootstrap") this.bootstrapLog();
+      else if (this.sm.appliedIndex() !== 0) {
+        this.sm.close();
+        this.storage.close();
+        throw new MembershipError(`cannot join: ${o.stateDbPath} already holds state; a joining server needs an empty data dir`);
+      }
+    }
+    this.fsm = new StoreFsm(this.sm);
+    this.node = new RaftNode({
+      id: o.memberId,
+      storage: this.storage,
+      fsm: this.fsm,
+      identity: { clusterId: o.clusterId, key: derivePeerKey(o.joinSecret) },
+      caPem: o.caPem,
+      timing: o.timing,
+      snapshotEvery: o.snapshotEvery,
+      compactionMargin: o.compactionMargin,
+    });
+    this.hub = new WatchHub(this.sm, { bufferLimit: o.watchBufferLimit });
+    this.sm.onApplied((events, rev) => this.hub.publish(events, rev));
+    this.sm.onRestored(() => {
+      this.hub.resync();
+      this.loadMembers();
+    });
+    this.tracker = new ProposalTracker(
+      { leader: () => this.node.leader, term: () => this.node.term, propose: (d) => this.node.propose(d) },
+      o.memberId,
+      this.requestTimeoutMs,
+    );
+    this.reads = new ReadBarrier(
+      { readIndex: (ctx) => this.node.readIndex(ctx), appliedIndex: () => this.sm.appliedIndex() },
+      `${o.memberId.toString(16)}.r${Date.now().toString(36)}.`,
+      this.requestTimeoutMs,
+      Math.max(100, this.node.electionTimeoutMs / 2),
+    );
+    this.vacuum = new VacuumLoop(this.sm, { stepRows: o.vacuumStepRows });
+    this.policy = new CompactionPolicy({ retainRevisions: o.compactRetainRevisions ?? 10_000, retainMs: o.compactRetainMs ?? 5 * 60_000 });
+    this.node.events = {
+      onApplied: (ents, results) => this.applied(ents, results),
+      onReadStates: (rs) => this.reads.onReadStates(rs),
+      onSoftState: (ss) => {
+        if (ss.lead !== NONE) this.tracker.retry();
+        if (ss.raftState === "leader") this.becameLeader();
+      },
+      onConfState: () => this.updatePeers(),
+      onRemoved: () => {
+        for (const l of this.removedListeners) l();
+      },
+      onFatal: () => {
+        this.tracker.close();
+        this.reads.close();
+      },
+    };
+    this.loadMembers();
+    const compactEvery = o.compactIntervalMs ?? 10_000;
+    if (compactEvery > 0) {
+      this.every(compactEvery, () => {
+        this.autoCompact().catch((err) => {
+          if (!this.closed) log.warn("auto-compaction failed (retrying next interval)", { error: err as Error });
+        });
+      });
+    }
+    this.every(o.leaseCheckIntervalMs ?? 500, () => this.revokeExpired());
+    if (this.sm.vacuumPending()) this.vacuum.kick();
+  }
+
+  /** Opens the member's databases and starts Raft. A bootstrapped member waits until it leads. */
+  static async open(opts: RaftStoreOptions): Promise<RaftStore> {
+    const s = new RaftStore(opts);
+    s.node.start();
+    if (opts.mode === "bootstrap" && s.node.confState.voters.length === 1 && s.node.confState.voters[0] === opts.memberId) {
+      const deadline = Date.now() + 10_000;
+      while (!s.node.isLeader && Date.now() < deadline) await Bun.sleep(5);
+    }
+    void s.ensureOwnRecord();
+    return s;
+  }
+
+  private isEmptyLog(): boolean {
+    const st = this.storage.initialState();
+    return this.storage.lastIndex() === 0 && st.hardState.term === 0 && this.storage.snapshot().metadata.index === 0;
+  }
+
+  /** The first member's log: a snapshot at the state machine's applied index (1 for a new one). */
+  private bootstrapLog(): void {
+    const cs: ConfState = { voters: [this.o.memberId], learners: [] };
+    const applied = this.sm.appliedIndex();
+    if (applied === 0) return this.storage.bootstrap(cs);
+    // Upgrading a single-node (LocalStore) state.db: keep its state; the log starts after it.
+    log.info("bootstrapping raft over an existing state database", { appliedIndex: applied });
+    const u = bootstrapUpdate(cs);
+    u.snapshot!.metadata.index = applied;
+    u.snapshot!.data = LOCAL_SNAPSHOT_MARKER;
+    u.hardState!.commit = applied;
+    this.storage.save(u);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    (t as { unref?: () => void }).unref?.();
+    this.timers.push(t);
+  }
+
+  private applied(ents: Entry[], results: CommandResult[]): void {
+    const decoded = this.fsm.lastDecoded;
+    this.tracker.onApplied(decoded, results, ents[ents.length - 1]!.term);
+    this.reads.onApplied(this.sm.appliedIndex());
+    let members = false;
+    for (let i = 0; i < decoded.length; i++) {
+      const cmd = decoded[i]!.cmd;
+      if (cmd.op === "compact" && results[i]!.op === "compact" && !(results[i] as { error?: string }).error) this.vacuum.kick();
+      if ("key" in cmd && cmd.key.startsWith(MEMBERS_PREFIX)) members = true;
+    }
+    if (members) this.loadMembers();
+  }
+
+  private becameLeader(): void {
+    // Like etcd's Promote: time without a leader does not count against lease TTLs.
+    this.propose({ op: "leasePromote", now: Date.now() }).catch(() => {});
+    void this.ensureOwnRecord();
+  }
+
+  // ---- members ----
+
+  private loadMembers(): void {
+    if (this.closed) return;
+    const next = new Map<number, MemberRecord>();
+    for (const kv of this.sm.range(MEMBERS_PREFIX).kvs) {
+      try {
+        const m = decodeMember(kv.key, kv.value);
+        next.set(m.id, m);
+      } catch (err) {
+        log.warn("ignoring a malformed member record", { error: err as Error });
+      }
+    }
+    this.memberRecords = next;
+    this.updatePeers();
+  }
+
+  private updatePeers(): void {
+    if (this.closed || this.node.isStopped) return;
+    const peers = new Map<number, string>();
+    for (const [id, url] of this.seedPeers) if (!this.memberRecords.has(id)) peers.set(id, url);
+    // Every record: a new member's record is written just before its conf change.
+    for (const m of this.memberRecords.values()) peers.set(m.id, m.url);
+    peers.delete(this.o.memberId);
+    this.node.transport.setPeers(peers);
+  }
+
+  /**
+   * Writes (or corrects) this member's record, retrying in the background until it sticks.
+   * A lone member keeps no record (`force` aside): records matter once there are peers,
+   * and the first one is written when the first member is added.
+   */
+  private ensureOwnRecord(force = false): Promise<void> {
+    const want: MemberRecord = { id: this.o.memberId, name: this.o.name, url: this.o.url };
+    const attempt = async (): Promise<void> => {
+      for (let i = 0; i < 100 && !this.closed && !this.node.isStopped; i++) {
+        if (!force && this.memberRecords.size === 0) return;
+        try {
+          await this.linearize();
+          const cur = this.sm.get(memberKey(want.id));
+          if (cur && cur.value === encodeMember(want)) return;
+          const r = cur ? await this.update(memberKey(want.id), encodeMember(want), cur.modRevision) : await this.create(memberKey(want.id), encodeMember(want));
+          if (r.succeeded) return;
+        } catch {
+          /* no leader yet: retry */
+        }
+        await Bun.sleep(200);
+      }
+      if (force) throw new UnavailableError("could not record this member");
+    };
+    return attempt();
+  }
+
+  /** Every member with its role; records of members no longer in the membership are left out. */
+  members(): MemberStatus[] {
+    const cs = this.node.confState;
+    const out: MemberStatus[] = [];
+    const records = new Map(this.memberRecords);
+    if (!records.has(this.o.memberId)) records.set(this.o.memberId, { id: this.o.memberId, name: this.o.name, url: this.o.url });
+    for (const m of records.values()) {
+      const role = cs.voters.includes(m.id) ? "voter" : cs.learners.includes(m.id) ? "learner" : "none";
+      if (role === "none") continue;
+      out.push({ ...m, role, isLeader: m.id === this.node.leader });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
+  }
+
+  /** The leader's API URL, if known. */
+  leaderUrl(): string | null {
+    const lead = this.node.leader;
+    if (lead === NONE) return null;
+    return this.memberRecords.get(lead)?.url ?? this.seedPeers.get(lead) ?? null;
+  }
+
+  get memberId(): number {
+    return this.o.memberId;
+  }
+
+  /** Called when this member is removed from the cluster (its Raft has stopped). */
+  onRemoved(listener: () => void): () => void {
+    this.removedListeners.add(listener);
+    return () => this.removedListeners.delete(listener);
+  }
+
+  /**
+   * Leader only: records a new member and adds it as a learner; it is promoted once it
+   * has caught up. Resolves with its ID once the learner is in the applied membership.
+   */
+  async addMember(name: string, url: string): Promise<MemberRecord> {
+    this.checkOpen();
+    if (!this.node.isLeader) throw new NotLeaderError(this.leaderUrl());
+    await this.waitConfIdle();
+    await this.ensureOwnRecord(true);
+    const rec: MemberRecord = { id: newMemberId(), name, url };
+    const r = await this.create(memberKey(rec.id), encodeMember(rec));
+    if (!r.succeeded) throw new MembershipError(`member ID ${rec.id.toString(16)} is taken; retry`);
+    await this.changeConf({ type: "addLearnerNode", nodeId: rec.id }, (cs) => cs.learners.includes(rec.id) || cs.voters.includes(rec.id));
+    log.info("added a learner", { member: rec.id.toString(16), name, url });
+    return rec;
+  }
+
+  /**
+   * Removes a member from the membership (forwarded to the leader when called on a
+   * follower), then its record. The leader removing itself hands leadership over first.
+   */
+  async removeMember(id: number): Promise<void> {
+    this.checkOpen();
+    const cs = this.node.confState;
+    if (!cs.voters.includes(id) && !cs.learners.includes(id)) throw new MembershipError(`${id.toString(16)} is not a member`);
+    if (cs.voters.length === 1 && cs.voters[0] === id) throw new MembershipError("cannot remove the last voting member");
+    if (id === this.o.memberId && this.node.isLeader) await this.node.transferAway();
+    await this.waitConfIdle();
+    await this.changeConf({ type: "removeNode", nodeId: id }, (c) => !c.voters.includes(id) && !c.learners.includes(id));
+    const rec = this.memberRecords.get(id);
+    if (rec && !this.node.isStopped) {
+      const cur = this.sm.get(memberKey(id));
+      if (cur) await this.delete(memberKey(id), cur.modRevision).catch(() => {});
+    }
+    const left = this.node.confState.voters.length;
+    log.info("removed a member", { member: id.toString(16), voters: left });
+    if (left === 2) log.warn("2 voting servers left: losing either one stops all writes; add a third server");
+  }
+
+  private async waitConfIdle(): Promise<void> {
+    const deadline = Date.now() + this.requestTimeoutMs;
+    while (!this.node.confChangeIdle()) {
+      if (Date.now() > deadline) throw new MembershipError("another membership change is still pending");
+      await Bun.sleep(20);
+    }
+  }
+
+  private async changeConf(cc: Parameters<RaftNode["proposeConfChange"]>[0], done: (cs: ConfState) => boolean): Promise<void> {
+    const deadline = Date.now() + this.requestTimeoutMs * 2;
+    let proposedAt = 0;
+    while (!done(this.node.confState)) {
+      if (this.node.isStopped) {
+        if (done(this.node.confState) || this.node.isRemoved) return;
+        throw new StoreClosedError();
+      }
+      if (Date.now() > deadline) throw new UnavailableError(`membership change ${cc.type} ${cc.nodeId.toString(16)} did not apply in time`);
+      if (Date.now() - proposedAt > this.node.electionTimeoutMs * 2 && this.node.leader !== NONE && this.node.confChangeIdle()) {
+        try {
+          this.node.proposeConfChange(cc);
+          proposedAt = Date.now();
+        } catch (err) {
+          if (!(err instanceof ProposalDroppedError)) throw err;
+        }
+      }
+      await Bun.sleep(10);
+    }
+  }
+
+  // ---- Store ----
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  private propose(cmd: Command): Promise<CommandResult> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
+    assertValidCommand(cmd);
+    return this.tracker.propose(cmd);
+  }
+
+  /** Waits until local reads are linearizable (ReadIndex round + apply). */
+  linearize(): Promise<void> {
+    return this.reads.wait();
+  }
+
+  private async txn(cmd: Command): Promise<TxnResult> {
+    const r = await this.propose(cmd);
+    if (r.op !== "txn") throw new Error(`unexpected result ${r.op} for ${cmd.op}`);
+    if (r.error === "LeaseNotFound") throw new LeaseNotFoundError((cmd as { lease?: number }).lease ?? 0);
+    return { succeeded: r.succeeded, revision: r.revision, kv: r.kv };
+  }
+
+  async get(key: string, opts: { revision?: number } = {}): Promise<GetResult> {
+    this.checkOpen();
+    validateKey(key);
+    await this.linearize();
+    this.checkOpen();
+    const revision = this.sm.resolveRevision(opts.revision);
+    return { kv: this.sm.get(key, revision), revision };
+  }
+
+  async list(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
+    this.checkOpen();
+    if (typeof prefix !== "string") throw new InvalidCommandError("prefix is not a string");
+    if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 0)) {
+      throw new InvalidCommandError("limit must be a non-negative integer");
+    }
+    await this.linearize();
+    this.checkOpen();
+    return this.sm.range(prefix, opts);
+  }
+
+  async count(prefix: string): Promise<{ count: number; revision: number }> {
+    this.checkOpen();
+    await this.linearize();
+    this.checkOpen();
+    return { count: this.sm.count(prefix), revision: this.sm.currentRevision() };
+  }
+
+  create(key: string, value: string, opts: { lease?: number } = {}): Promise<TxnResult> {
+    return this.txn({ op: "create", key, value, lease: opts.lease ?? 0 });
+  }
+
+  update(key: string, value: string, expectedRevision: number, opts: { lease?: number } = {}): Promise<TxnResult> {
+    return this.txn({ op: "update", key, value, expectedRevision, lease: opts.lease ?? 0 });
+  }
+
+  delete(key: string, expectedRevision = 0): Promise<TxnResult> {
+    return this.txn({ op: "delete", key, expectedRevision });
+  }
+
+  watch(prefix: string, opts: WatchOptions): Watcher {
+    assertValidWatch(prefix, opts);
+    return this.hub.watch(prefix, opts);
+  }
+
+  async leaseGrant(ttlSeconds: number): Promise<LeaseInfo> {
+    this.checkOpen();
+    let id: number;
+    do id = randomLeaseId();
+    while (this.sm.leaseInfo(id) !== null);
+    const r = await this.propose({ op: "leaseGrant", id, ttl: ttlSeconds, now: Date.now() });
+    if (r.op !== "lease") throw new Error(`unexpected result ${r.op} for leaseGrant`);
+    return { id: r.id, ttl: r.ttl };
+  }
+
+  async leaseRevoke(id: number): Promise<void> {
+    const r = await this.propose({ op: "leaseRevoke", id });
+    if (r.op === "lease" && r.error) throw new LeaseNotFoundError(id);
+  }
+
+  async leaseKeepAlive(id: number): Promise<LeaseInfo> {
+    const r = await this.propose({ op: "leaseKeepAlive", id, now: Date.now() });
+    if (r.op !== "lease") throw new Error(`unexpected result ${r.op} for leaseKeepAlive`);
+    if (r.error) throw new LeaseNotFoundError(id);
+    return { id: r.id, ttl: r.ttl };
+  }
+
+  /** Leader: proposes a revoke for each expired lease not already being revoked. */
+  private revokeExpired(): void {
+    if (this.closed || !this.node.isLeader) return;
+    for (const id of this.sm.expiredLeases(Date.now())) {
+      if (this.revoking.has(id)) continue;
+      this.revoking.add(id);
+      this.propose({ op: "leaseRevoke", id })
+        .catch(() => {})
+        .finally(() => this.revoking.delete(id));
+    }
+  }
+
+  async compact(revision: number): Promise<void> {
+    const r = await this.propose({ op: "compact", revision });
+    if (r.op !== "compact") throw new Error(`unexpected result ${r.op} for compact`);
+    if (r.error === "Compacted") throw new CompactedError(revision, this.sm.compactRevision());
+    if (r.error === "FutureRevision") throw new FutureRevisionError(revision, this.sm.currentRevision());
+  }
+
+  /** One auto-compaction round (leader only; also run by the timer), then this member's vacuum. */
+  async autoCompact(): Promise<void> {
+    if (this.closed) return;
+    if (this.node.isLeader) {
+      const target = this.policy.target(Date.now(), this.sm.currentRevision(), this.sm.compactRevision());
+      if (target > 0) {
+        await this.compact(target).catch((err) => {
+          if (!(err instanceof CompactedError)) throw err;
+        });
+      }
+    }
+    await this.vacuum.idle();
+  }
+
+  async currentRevision(): Promise<number> {
+    this.checkOpen();
+    await this.linearize();
+    this.checkOpen();
+    return this.sm.currentRevision();
+  }
+
+  async compactRevision(): Promise<number> {
+    this.checkOpen();
+    await this.linearize();
+    this.checkOpen();
+    return this.sm.compactRevision();
+  }
+
+  async dbSize(): Promise<number> {
+    this.checkOpen();
+    return this.sm.dbSize();
+  }
+
+  /** Writes failed as lost with a leader change, and proposals still pending. */
+  stats(): { lostOnLeaderChange: number; pendingWrites: number; readRounds: number } {
+    return { lostOnLeaderChange: this.tracker.lostOnLeaderChange, pendingWrites: this.tracker.pending, readRounds: this.reads.rounds };
+  }
+
+  /** Hands leadership to another voter if this member leads (first step of a graceful shutdown). */
+  async transferLeadership(): Promise<boolean> {
+    if (this.closed || !this.node.isLeader) return true;
+    return this.node.transferAway();
+  }
+
+  /** Stops Raft (a leader hands over first), then closes the databases. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    if (!this.node.isStopped && this.node.isLeader) await this.node.transferAway().catch(() => false);
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.tracker.close();
+    this.reads.close();
+    await this.node.stop({ transfer: false });
+    this.vacuum.stop();
+    this.hub.close();
+    this.storage.close();
+    this.sm.close();
+  }
+}
+
+/** Whether `dir` holds a Raft member's log. */
+export function hasRaftLog(raftDbPath: string): boolean {
+  return existsSync(raftDbPath);
+}
+
+function randomLeaseId(): number {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2)) as unknown as [number, number];
+  return ((hi & 0xfffff) * 0x100000000 + lo) || 1;
+}
