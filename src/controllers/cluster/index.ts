@@ -13,6 +13,7 @@ import { GarbageCollector } from "./gc/garbage-collector.ts";
 import { NodeLifecycleController } from "./node-lifecycle.ts";
 import { TaintEvictionController } from "./taint-eviction.ts";
 import { PodGCController } from "./pod-gc.ts";
+import { LocalPathProvisioner } from "./local-path-provisioner.ts";
 
 export function clusterControllers(): (() => Controller)[] {
   return [
@@ -25,5 +26,6 @@ export function clusterControllers(): (() => Controller)[] {
     () => new NodeLifecycleController(),
     () => new TaintEvictionController(),
     () => new PodGCController(),
+    () => new LocalPathProvisioner(),
   ];
 }
