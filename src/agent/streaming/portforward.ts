@@ -98,7 +98,7 @@ export async function servePortForward(stream: TunnelStream, locator: PodLocator
     readChain = readChain
       .then(() => stream.write(Channel.STDOUT, new Uint8Array(b.buffer, b.byteOffset, b.byteLength)))
       .then(
-        () => sock.resume(),
+        () => void sock.resume(),
         (e) => {
           failed = e;
           sock.destroy();
