@@ -113,15 +113,15 @@ export class LocalPathProvisioner implements Controller {
     }
     let node: KObj | string | undefined;
     if ((sc.volumeBindingMode ?? "Immediate") === "WaitForFirstConsumer") {
-      node = pvc.metadata.annotations?.[SELECTED_NODE_ANNOTATION];
-      if (!node) {
+      const selected: string | undefined = pvc.metadata.annotations?.[SELECTED_NODE_ANNOTATION];
+      if (!selected) {
         if (!this.waitingNoted.has(pvc.metadata.uid)) {
           this.waitingNoted.add(pvc.metadata.uid);
           this.recorder.event(pvc, "Normal", "WaitForFirstConsumer", "waiting for first consumer to be created before binding");
         }
         return;
       }
-      node = this.nodes.get(undefined, node) ?? node;
+      node = this.nodes.get(undefined, selected) ?? selected;
     } else {
       node = pickNode(this.nodes.list(), this.volumes.list());
       if (!node) {
