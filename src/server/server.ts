@@ -27,6 +27,9 @@ import { builtinResources } from "../api/resources/index.ts";
 import { systemPriorityClasses } from "../api/resources/index.ts";
 import { attachSubresources } from "./subresources.ts";
 import { mountJoinRoutes } from "./join.ts";
+// --- streaming (logs/exec/attach/port-forward over agent tunnels; owner: api/streaming) ---
+import { mountTunnelRoute, podStreamingSubresources, TunnelRegistry } from "../api/streaming/index.ts";
+// --- end streaming ---
 import { KubeClient } from "../client/client.ts";
 import { ControllerManager } from "../controllers/manager.ts";
 import { builtinControllers } from "../controllers/index.ts";
@@ -73,7 +76,11 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const sa = await ServiceAccountTokens.load(paths.tls);
   const authenticator = new Authenticator(store, (t) => sa.verify(t, catalog));
   for (const def of builtinResources({ defaultUnreachableTolerationSeconds: cfg.defaultUnreachableTolerationSeconds, verifyToken: (t) => authenticator.authenticateToken(t) })) catalog.add(def);
-  attachSubresources(catalog, sa);
+  // --- streaming: node tunnels and the pods/log|exec|attach|portforward subresources ---
+  const tunnels = new TunnelRegistry();
+  closers.push(() => tunnels.closeAll());
+  attachSubresources(catalog, sa, { pods: podStreamingSubresources({ tunnels, pods: catalog }) });
+  // --- end streaming ---
   const extensions = await installApiExtensions(catalog, store);
   closers.push(() => extensions.stop());
 
@@ -92,6 +99,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     openapi: extensions.openapi,
     extraRoutes: (a) => {
       a.get("/cacerts", () => new Response(serving.caPem, { headers: { "Content-Type": "application/x-pem-file" } }));
+      mountTunnelRoute(a, { tunnels, authenticate: (r) => authenticator.authenticate(r) }); // streaming
       mountJoinRoutes(a, { store, secret: () => secrets.secret, servers: () => [`https://${cfg.advertiseAddress}:${cfg.httpsListenPort}`], authenticate: (r) => authenticator.authenticate(r) });
     },
   });
