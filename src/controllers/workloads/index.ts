@@ -3,9 +3,10 @@
  * Controllers of workload kinds: ReplicaSet, Deployment, DaemonSet, StatefulSet, Job, CronJob.
  */
 import type { Controller } from "../types.ts";
+import { DaemonSetController } from "./daemonset/controller.ts";
 import { DeploymentController } from "./deployment/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
 
 export function workloadControllers(): (() => Controller)[] {
-  return [() => new ReplicaSetController(), () => new DeploymentController()];
+  return [() => new ReplicaSetController(), () => new DeploymentController(), () => new DaemonSetController()];
 }

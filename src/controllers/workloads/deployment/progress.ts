@@ -9,7 +9,8 @@
 import type { KObj } from "../../../client/client.ts";
 import { getCondition, nowTime, removeCondition, setCondition, type Condition } from "../util/conditions.ts";
 import { updateDeploymentStatus, type DeploymentEnv } from "./env.ts";
-import { calculateStatus, sameStatus } from "./sync.ts";
+import { calculateStatus } from "./sync.ts";
+import { sameStatus } from "../util/status.ts";
 import { deploymentComplete, deploymentProgressing, deploymentTimedOut, hasProgressDeadline, ReasonNewRSAvailable, ReasonReplicaSetUpdated, ReasonTimedOut } from "./util.ts";
 
 export async function syncRolloutStatus(env: DeploymentEnv, allRSs: KObj[], newRS: KObj | undefined, d: KObj): Promise<void> {

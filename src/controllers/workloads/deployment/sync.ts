@@ -12,7 +12,7 @@ import { computeHash } from "../util/hash.ts";
 import { getCondition, nowTime, setCondition } from "../util/conditions.ts";
 import { controllerOf } from "../util/owner-index.ts";
 import { controllerRefFor } from "../util/pods.ts";
-import { setCount } from "../replicaset/status.ts";
+import { sameStatus, setCount } from "../util/status.ts";
 import { updateDeploymentStatus, updateReplicaSet, type DeploymentEnv } from "./env.ts";
 import {
   byCreation,
@@ -270,20 +270,6 @@ export async function syncDeploymentStatus(env: DeploymentEnv, allRSs: KObj[], n
   if (sameStatus(d.status, status)) return;
   d.status = status;
   await updateDeploymentStatus(env, d);
-}
-
-export function sameStatus(a: KObj | undefined, b: KObj): boolean {
-  return JSON.stringify(sortKeys(a ?? {})) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
 }
 
 /** A replica count change: an active ReplicaSet's desired-replicas annotation differs from spec.replicas. */

@@ -9,7 +9,7 @@
  * informer saw its own creates and deletes. Status is written through the status
  * subresource.
  */
-import { isConflict, type KObj } from "../../../client/client.ts";
+import type { KObj } from "../../../client/client.ts";
 import { objectKey, type Informer } from "../../../client/informer.ts";
 import { R } from "../../../client/resources.ts";
 import type { ControllerContext } from "../../types.ts";
@@ -21,7 +21,8 @@ import { PodControl, isNamespaceTerminating } from "../util/pod-control.ts";
 import { controllerRefFor, isPodActive, isPodReady, msUntilAvailable, podFromTemplate, podsToDelete } from "../util/pods.ts";
 import { selectorOf } from "../util/selectors.ts";
 import { slowStartBatch } from "../util/slow-start.ts";
-import { calculateReplicaSetStatus, statusNeedsUpdate } from "./status.ts";
+import { calculateReplicaSetStatus } from "./status.ts";
+import { sameStatus, writeStatus } from "../util/status.ts";
 
 /** Most pods created or deleted in one sync (upstream BurstReplicas). */
 export const BURST_REPLICAS = 500;
@@ -152,7 +153,7 @@ export class ReplicaSetController extends QueueController {
     const now = Date.now();
     const status = calculateReplicaSetStatus(rs, pods, manageError, diff, now);
     status.observedGeneration = rs.metadata.generation ?? 1;
-    if (statusNeedsUpdate(rs, status)) await this.writeStatus(rs, status);
+    if (!sameStatus(rs.status, status)) await writeStatus(this.ctx.client, R.replicasets, rs, status);
     if (manageError) throw manageError;
     // Come back when a ready pod becomes available (minReadySeconds).
     const minReady = rs.spec?.minReadySeconds ?? 0;
@@ -212,17 +213,4 @@ export class ReplicaSetController extends QueueController {
     return out;
   }
 
-  private async writeStatus(rs: KObj, status: KObj) {
-    const body = { apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name: rs.metadata.name, namespace: rs.metadata.namespace, resourceVersion: rs.metadata.resourceVersion }, spec: rs.spec, status };
-    try {
-      await this.ctx.client.updateStatus(R.replicasets, rs.metadata.namespace, body);
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-      // One retry against the latest version (upstream statusUpdateRetries).
-      const fresh = await this.ctx.client.getOrNull(R.replicasets, rs.metadata.namespace, rs.metadata.name);
-      if (!fresh || fresh.metadata.uid !== rs.metadata.uid) return;
-      fresh.status = { ...status, observedGeneration: Math.min(status.observedGeneration, fresh.metadata.generation ?? 1) };
-      await this.ctx.client.updateStatus(R.replicasets, rs.metadata.namespace, fresh);
-    }
-  }
 }

@@ -8,7 +8,7 @@
 import type { KObj } from "../../../client/client.ts";
 import { isPodAvailable, isPodReady } from "../util/pods.ts";
 import { getCondition, nowTime, removeCondition, setCondition } from "../util/conditions.ts";
-import { deepEqual } from "../../../api/registry/objects.ts";
+import { setCount } from "../util/status.ts";
 
 export function calculateReplicaSetStatus(rs: KObj, pods: KObj[], manageError: unknown, diff: number, now = Date.now()): KObj {
   const status: KObj = structuredClone(rs.status ?? {});
@@ -36,12 +36,3 @@ export function calculateReplicaSetStatus(rs: KObj, pods: KObj[], manageError: u
   return status;
 }
 
-export function setCount(status: KObj, field: string, n: number) {
-  if (n) status[field] = n;
-  else delete status[field];
-}
-
-/** True when `next` (with observedGeneration = generation) differs from what is stored. */
-export function statusNeedsUpdate(obj: KObj, next: KObj): boolean {
-  return !deepEqual(obj.status ?? {}, next) || (obj.status?.observedGeneration ?? 0) < (obj.metadata?.generation ?? 0);
-}
