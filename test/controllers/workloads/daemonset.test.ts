@@ -23,12 +23,12 @@ beforeAll(async () => {
     startDelayMs: 150,
   });
   await kubelet.start();
-});
+}, 60_000);
 
 afterAll(async () => {
   await kubelet?.stop();
   await c?.stop();
-});
+}, 30_000);
 
 function daemonSet(image: string, extraSpec: KObj = {}): string {
   return JSON.stringify({

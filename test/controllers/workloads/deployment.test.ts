@@ -21,12 +21,12 @@ beforeAll(async () => {
     ready: (p) => !p.spec.containers.some((x: KObj) => unready.has(x.image)),
   });
   await kubelet.start();
-});
+}, 60_000);
 
 afterAll(async () => {
   await kubelet?.stop();
   await c?.stop();
-});
+}, 30_000);
 
 /** Tracks a Deployment's pods on every watch event: least available, most non-terminating. */
 class PodTracker {
