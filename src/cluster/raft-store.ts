@@ -205,6 +205,28 @@ export class RaftStore implements Store {
     return s;
   }
 
+  /**
+   * Waits (without a deadline) until a linearizable read succeeds: a leader exists and
+   * this member has caught up to it. `onWait` is called about every 10 s while waiting.
+   */
+  async waitReady(onWait?: (waitedMs: number) => void): Promise<void> {
+    const start = Date.now();
+    let told = start;
+    for (;;) {
+      this.checkOpen();
+      try {
+        await this.linearize();
+        return;
+      } catch (err) {
+        if (!(err instanceof UnavailableError)) throw err;
+      }
+      if (Date.now() - told >= 10_000) {
+        told = Date.now();
+        onWait?.(told - start);
+      }
+    }
+  }
+
   private isEmptyLog(): boolean {
     const st = this.storage.initialState();
     return this.storage.lastIndex() === 0 && st.hardState.term === 0 && this.storage.snapshot().metadata.index === 0;
