@@ -15,7 +15,11 @@ import { ensureServingCert, startRenewal, type RenewalHandle } from "../pki/serv
 import { RenewableTlsServer } from "../pki/tls-server.ts";
 import { writeKubeconfig } from "../pki/kubeconfig.ts";
 import type { Store } from "../store/types.ts";
-import { LocalStore } from "../store/local-store.ts";
+import { RaftStore } from "../cluster/raft-store.ts";
+import { openClusterStore, planCluster } from "./cluster.ts";
+import { mountClusterRoutes } from "./cluster-routes.ts";
+import { watchNodeRemovals } from "./node-removal.ts";
+import { startPeerListener } from "./peer-listener.ts";
 import { Catalog } from "../api/registry/catalog.ts";
 import { createApiApp, websocketHandlers, type HealthCheck } from "../api/app.ts";
 import { Authenticator, ADMIN_USER, putCredential } from "../api/auth/authn.ts";
@@ -60,6 +64,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const paths = serverPaths(cfg.dataDir);
   for (const d of [paths.server, paths.tls, paths.db, dirname(paths.adminToken)]) mkdirSync(d, { recursive: true, mode: 0o700 });
 
+  // 0. Cluster membership: resume, join (fetches the cluster's CA and keys) or bootstrap.
+  const plan = await planCluster(cfg, paths);
+
   // 1. PKI: CA, serving certificate, tokens.
   const { ca, created } = await loadOrCreateCA(paths.tls);
   if (created) log.info("created cluster CA", { dir: paths.tls });
@@ -67,9 +74,21 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const serving = await ensureServingCert(paths.tls, sanOpts);
   const secrets = await loadSecrets(paths, ca.certPem, cfg.token);
 
-  // 2. State store.
-  const store: Store = await LocalStore.open(paths.stateDb);
+  // 2. State store: Raft-replicated (a single server is a 1-voter cluster). Until the API
+  //    is up, the port serves Raft peers only, so this member can catch up / form a quorum.
+  const peerListener = startPeerListener({ hostname: cfg.bindAddress, port: cfg.httpsListenPort, cert: serving.certPem, key: serving.keyPem, caPem: serving.caPem });
+  let store: RaftStore;
+  try {
+    store = await openClusterStore(cfg, paths, plan, secrets.secret, ca.certPem);
+    peerListener.attach(store.node.transport);
+    await store.waitReady((ms) => log.info("waiting for the raft cluster (a leader and a quorum)", { waitedSeconds: Math.round(ms / 1000) }));
+  } catch (e) {
+    await peerListener.stop();
+    throw e;
+  }
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
+  const removals = watchNodeRemovals(store);
+  closers.push(() => removals.stop());
 
   // 3. API server.
   const catalog = new Catalog(store);
@@ -87,7 +106,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   let ready = false;
   const health: HealthCheck[] = [
     { name: "ping", check: () => true },
-    { name: "etcd", check: () => true },
+    { name: "etcd", check: () => store.node.leader !== 0 || "no raft leader" },
     { name: "poststarthook/bootstrap-controller", check: () => ready || "bootstrapping" },
   ];
   const serverAddress = `${cfg.advertiseAddress}:${cfg.httpsListenPort}`;
@@ -100,10 +119,19 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     extraRoutes: (a) => {
       a.get("/cacerts", () => new Response(serving.caPem, { headers: { "Content-Type": "application/x-pem-file" } }));
       mountTunnelRoute(a, { tunnels, authenticate: (r) => authenticator.authenticate(r) }); // streaming
-      mountJoinRoutes(a, { store, secret: () => secrets.secret, servers: () => [`https://${cfg.advertiseAddress}:${cfg.httpsListenPort}`], authenticate: (r) => authenticator.authenticate(r) });
+      mountClusterRoutes(a, {
+        store,
+        clusterId: plan.identity.clusterId,
+        secret: () => secrets.secret,
+        tlsDir: paths.tls,
+        caPem: ca.certPem,
+        isAdmin: async (r) => (await authenticator.authenticate(r))?.groups?.includes("system:masters") ?? false,
+      });
+      mountJoinRoutes(a, { store, secret: () => secrets.secret, servers: () => store.members().map((m) => m.url), authenticate: (r) => authenticator.authenticate(r) });
     },
   });
   let tls: RenewableTlsServer;
+  await peerListener.stop();
   try {
     tls = RenewableTlsServer.start({
       hostname: cfg.bindAddress,
@@ -170,6 +198,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     closers.push(() => agent.stop());
   }
   ready = true;
+  // Runs first on shutdown: a leader hands over before its API (and peer port) goes away.
+  closers.push(async () => void (await store.transferLeadership()));
 
   let stopped = false;
   return {
@@ -217,6 +247,12 @@ async function seedPriorityClasses(catalog: Catalog) {
 export async function runServer(cfg: ServerConfig): Promise<void> {
   const srv = await startServer(cfg);
   onShutdownSignals(() => srv.stop());
+  if (srv.store instanceof RaftStore) {
+    srv.store.onRemoved(() => {
+      log.warn("this server was removed from the cluster; shutting down (empty its data dir to join again)");
+      void srv.stop().finally(() => process.exit(0));
+    });
+  }
   log.info("kite server is ready", { kubeconfig: cfg.writeKubeconfig, node: cfg.nodeName });
   await new Promise(() => {});
 }
