@@ -168,6 +168,7 @@ export class RaftStore implements Store {
       onApplied: (ents, results) => this.applied(ents, results),
       onReadStates: (rs) => this.reads.onReadStates(rs),
       onSoftState: (ss) => {
+        this.reads.leaderChanged();
         if (ss.lead !== NONE) this.tracker.retry();
         if (ss.raftState === "leader") this.becameLeader();
       },

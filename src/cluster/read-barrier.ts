@@ -86,6 +86,15 @@ export class ReadBarrier {
     }
   }
 
+  /** The leader changed: a round sent to the old one is lost, so start over at once. */
+  leaderChanged(): void {
+    const f = this.inflight;
+    if (!f || this.closed) return;
+    this.inflight = null;
+    this.next = [...f.readers, ...this.next];
+    queueMicrotask(() => this.issue());
+  }
+
   /** Retries a silent round and fails readers past their deadline. */
   private check(): void {
     const now = Date.now();
