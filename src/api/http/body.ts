@@ -82,6 +82,13 @@ export async function readDeleteOptions(req: Request, q: URLSearchParams): Promi
   if (p) body.propagationPolicy = p;
   const o = q.get("orphanDependents");
   if (o !== null) body.orphanDependents = o === "true";
+  if (body.dryRun !== undefined && body.dryRun !== null) {
+    const d = body.dryRun;
+    if (!Array.isArray(d) || d.some((x) => x !== "All")) throw errors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(d)}: supported values: "All"`);
+    if (d.length === 0) delete body.dryRun;
+  }
+  const qd = q.getAll("dryRun");
+  if (qd.length) body.dryRun = qd;
   if (body.propagationPolicy !== undefined && !["Orphan", "Background", "Foreground"].includes(body.propagationPolicy as string)) {
     throw errors.badRequest(`propagationPolicy: Unsupported value: "${body.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
   }

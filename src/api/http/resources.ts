@@ -140,12 +140,14 @@ export async function handleResource(r: ResourceRequest): Promise<Response> {
     case "delete": {
       const ctx = opContext(q, r.user, req.headers.get("user-agent"));
       const opts = (await readDeleteOptions(req, q)) as DeleteOptions;
+      if (opts.dryRun) ctx.dryRun = true;
       const { obj, deleted } = await reg.delete(ns, info.name!, opts, ctx);
       return render(entry, obj, req, q, deleted || obj.metadata?.deletionTimestamp ? 200 : 202, ctx);
     }
     case "deletecollection": {
       const ctx = opContext(q, r.user, req.headers.get("user-agent"));
       const opts = (await readDeleteOptions(req, q)) as DeleteOptions;
+      if (opts.dryRun) ctx.dryRun = true;
       const items = await reg.deleteCollection(ns, listOptions(q), opts, ctx);
       return json({ kind: def.listKind ?? `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: {}, items });
     }
