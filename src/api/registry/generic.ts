@@ -38,6 +38,8 @@ export interface DeleteOptions {
   propagationPolicy?: "Orphan" | "Background" | "Foreground";
   orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** DeleteOptions.dryRun (["All"]); kubectl sends it in the body, not the query. */
+  dryRun?: string[];
 }
 
 export interface ListResult {
@@ -360,10 +362,16 @@ export class GenericRegistry {
       next = clone(current);
       next.spec = { ...(next.spec ?? {}), finalizers: desired.spec?.finalizers ?? [] };
     } else if (subresource === "status") {
-      // Status writes change only status (and may not touch spec or metadata beyond bookkeeping).
+      // Status writes change status, plus the metadata fields the kind lets them change (a
+      // Deployment's revision annotation, as upstream's deployment status strategy allows).
       next = clone(current);
       next.status = desired.status;
       if (desired.metadata?.managedFields) next.metadata.managedFields = desired.metadata.managedFields;
+      for (const f of this.def.statusWritesMetadata ?? []) {
+        const v = isPlainObject(desired.metadata) ? desired.metadata[f] : undefined;
+        if (v === undefined || v === null) delete next.metadata[f];
+        else next.metadata[f] = v;
+      }
     } else {
       next = desired;
       if (this.def.statusSubresource) {
@@ -399,7 +407,8 @@ export class GenericRegistry {
       this.def.defaults?.(next);
       await this.def.prepareForUpdate?.(next, current, ctx, this.access);
     }
-    if (this.def.generation) {
+    if (this.def.generation && subresource !== undefined) m.generation = cm.generation ?? 1;
+    else if (this.def.generation) {
       const gen = cm.generation ?? 1;
       const same = deepEqual(specPart(next), specPart(current)) && (!this.def.generationIncludesAnnotations || deepEqual(m.annotations ?? {}, cm.annotations ?? {}));
       m.generation = same ? gen : gen + 1;
@@ -714,6 +723,10 @@ export class GenericRegistry {
     }
     return e as Error;
   }
+}
+
+function isPlainObject(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function parseRv(s: string): number {

@@ -100,6 +100,12 @@ export interface ResourceDef {
   prepareForCreate?(obj: Obj, ctx: OpContext, registry: RegistryAccess): Promise<void> | void;
   /** Called on update of the main resource, before validation (mutates `obj`). */
   prepareForUpdate?(obj: Obj, old: Obj, ctx: OpContext, registry?: RegistryAccess): void | Promise<void>;
+  /**
+   * Metadata fields a status write may change besides status (Deployments: annotations, where
+   * the controller records the revision; upstream's status strategies allow this per kind).
+   * Everything else in a status write but status is ignored.
+   */
+  statusWritesMetadata?: string[];
   /** Deployments: annotation changes also bump metadata.generation (upstream's rollback annotation). */
   generationIncludesAnnotations?: boolean;
   /**

@@ -78,6 +78,7 @@ export function deploymentDef(): ResourceDef {
     categories: ["all"],
     namespaced: true,
     statusSubresource: true,
+    statusWritesMetadata: ["annotations"],
     generation: true,
     generationIncludesAnnotations: true,
     scale: { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas", selector: (o: Obj) => (o.spec?.selector ? selectorString(o.spec.selector) : undefined) },
