@@ -85,6 +85,7 @@ export function builtinResources(opts: BuiltinOptions): ResourceDef[] {
     selfSubjectRulesReviewDef(),
     subjectAccessReviewDef(),
     selfSubjectReviewDef(),
+    selfSubjectReviewDef("v1beta1"),
   ];
   if (opts.eventsV1 !== false) defs.push(eventsV1Def());
   if (opts.verifyToken) defs.push(tokenReviewDef(opts.verifyToken));

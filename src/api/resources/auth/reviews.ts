@@ -101,13 +101,19 @@ function userInfoJSON(u: UserInfo): Obj {
   return out;
 }
 
-export function selfSubjectReviewDef(): ResourceDef {
-  return virtualDef(AUTHN, "SelfSubjectReview", "selfsubjectreviews", async (_obj, ctx) => ({
+/**
+ * SelfSubjectReview (`kubectl auth whoami`). kubectl 1.27 asks for v1beta1 (then v1alpha1)
+ * only, so v1beta1 is served too; the two versions have the same shape.
+ */
+export function selfSubjectReviewDef(version: "v1" | "v1beta1" = "v1"): ResourceDef {
+  const def = virtualDef(AUTHN, "SelfSubjectReview", "selfsubjectreviews", async (_obj, ctx) => ({
     kind: "SelfSubjectReview",
-    apiVersion: `${AUTHN}/v1`,
+    apiVersion: `${AUTHN}/${version}`,
     metadata: { creationTimestamp: rfc3339(ctx.now) },
     status: { userInfo: userInfoJSON(ctx.user) },
   }));
+  def.version = version;
+  return def;
 }
 
 export type VerifyToken = (token: string) => Promise<UserInfo | null>;
