@@ -48,8 +48,12 @@ async function deleteAll(client: KubeClient, r: ServedResource, ns: string): Pro
   }
 }
 
-/** One pass: delete what is left, then report what still exists. */
-export async function deleteNamespaceContent(client: KubeClient, ns: string, now = Date.now()): Promise<ContentResult> {
+/**
+ * One pass: delete what is left, then report what still exists. `only` limits the pass
+ * to these resources (labels as in `remaining`), for cheap re-checks of what was left.
+ */
+export async function deleteNamespaceContent(client: KubeClient, ns: string, opts: { only?: Set<string>; now?: number } = {}): Promise<ContentResult> {
+  const now = opts.now ?? Date.now();
   const res: ContentResult = { remaining: new Map(), finalizers: new Map(), failures: [] };
   let resources: ServedResource[];
   try {
@@ -60,6 +64,7 @@ export async function deleteNamespaceContent(client: KubeClient, ns: string, now
   }
   for (const r of resources) {
     if (!r.namespaced || !hasVerbs(r, "list", "delete")) continue;
+    if (opts.only && !opts.only.has(label(r))) continue;
     try {
       await deleteAll(client, r, ns);
     } catch (e) {

@@ -18,7 +18,7 @@ const log = logger("namespace-controller");
 export const NAMESPACE_FINALIZER = "kubernetes";
 
 export interface NamespaceControllerOptions {
-  /** Re-check delay while content remains without a known grace period (ms). */
+  /** Re-check delay while content remains without a known grace period (ms, default 1 s). */
   recheckMs?: number;
 }
 
@@ -27,6 +27,8 @@ export class NamespaceController implements Controller {
   private worker?: Worker;
   private client!: KubeClient;
   private recorder!: EventRecorder;
+  /** Per terminating namespace, the resources that still had objects after the last pass. */
+  private leftovers = new Map<string, Set<string>>();
 
   constructor(private readonly opts: NamespaceControllerOptions = {}) {}
 
@@ -46,17 +48,26 @@ export class NamespaceController implements Controller {
 
   private async sync(name: string) {
     const ns = await this.client.getOrNull(R.namespaces, undefined, name);
-    if (!ns?.metadata.deletionTimestamp) return;
-    const finalizers = (ns.spec?.finalizers ?? []) as string[];
-    if (!finalizers.includes(NAMESPACE_FINALIZER)) return;
-    const result = await deleteNamespaceContent(this.client, name);
+    const finalizers = (ns?.spec?.finalizers ?? []) as string[];
+    if (!ns?.metadata.deletionTimestamp || !finalizers.includes(NAMESPACE_FINALIZER)) {
+      this.leftovers.delete(name);
+      return;
+    }
+    // While objects remain, re-check only their kinds (a couple of requests); a full pass
+    // over every served kind runs first and again before finalizing.
+    const only = this.leftovers.get(name);
+    let result = await deleteNamespaceContent(this.client, name, { only });
+    if (only && contentGone(result)) result = await deleteNamespaceContent(this.client, name);
     const latest = await this.updateConditions(ns, deletionConditions(result));
     if (!contentGone(result)) {
-      const wait = result.graceMs !== undefined ? Math.min(result.graceMs + 500, 15_000) : (this.opts.recheckMs ?? 2000);
+      if (!result.discoveryError && !result.failures.length) this.leftovers.set(name, new Set(result.remaining.keys()));
+      else this.leftovers.delete(name);
+      const wait = result.graceMs !== undefined ? Math.min(result.graceMs + 500, 15_000) : (this.opts.recheckMs ?? 1000);
       log.debug("namespace content remains", { namespace: name, remaining: [...result.remaining.keys()].join(","), failures: result.failures.length });
       this.worker!.queue.addAfter(name, Math.max(wait, 200));
       return;
     }
+    this.leftovers.delete(name);
     const body = { ...latest, spec: { ...latest.spec, finalizers: finalizers.filter((f) => f !== NAMESPACE_FINALIZER) } };
     try {
       await this.client.json("PUT", resourcePath(R.namespaces, undefined, name, "finalize"), body);

@@ -1,50 +1,31 @@
 /**
- * Every cluster controller together, run the way kite runs them: clusterControllers()
- * under the real ControllerManager (Lease leader election) against a real kite server.
- * An application namespace gets its defaults, a service its endpoints, a claim its
- * volume; deleting the namespace removes all of it while every controller keeps running,
- * none recreating what the others delete. Pod status and the scheduler's node choice are
- * SIMULATED (no agent, no scheduler here).
+ * Every cluster controller together, as `kite server` runs them (controller manager with
+ * Lease leader election, in-process client): an application namespace gets its defaults,
+ * a service its endpoints, a claim its volume; deleting the namespace removes all of it
+ * while every controller keeps running, none recreating what the others delete. Pod
+ * status and the scheduler's node choice are SIMULATED (no agent here).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { KObj } from "../../../src/client/client.ts";
 import { R } from "../../../src/client/resources.ts";
 import { rfc3339 } from "../../../src/api/registry/objects.ts";
-import { ControllerManager } from "../../../src/controllers/manager.ts";
-import { clusterControllers } from "../../../src/controllers/cluster/index.ts";
-import { clientFor, eventually, yamlDocs } from "./harness.ts";
-import { startServer, waitFor, type KiteServer } from "../../lib/kite.ts";
+import { eventually, startCluster, yamlDocs, type Cluster } from "./harness.ts";
 
-let server: KiteServer;
-let manager: ControllerManager;
+let c: Cluster;
 
 beforeAll(async () => {
-  server = await startServer();
-  const client = clientFor(server);
-  manager = new ControllerManager(client, clusterControllers(), {
-    leaseName: "kite-cluster-controllers-test",
-    identity: "test",
-    retryMs: 500,
-    nodeMonitorGracePeriodSeconds: 40,
-    hostName: "test",
-    dataDir: server.dataDir,
-  });
-  manager.start();
-  await waitFor(() => manager.isLeader(), 15_000, "leadership");
+  c = await startCluster();
 }, 60_000);
 afterAll(async () => {
-  await manager?.stop();
-  await server?.stop();
+  await c?.stop();
 });
 
-async function kubectl(args: string[], stdin?: string) {
-  const r = await server.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
 test("an application namespace lives and dies with all cluster controllers running", async () => {
-  const client = clientFor(server);
+  const client = c.client;
+  const kubectl = c.kubectl;
+  const server = c.server;
+  const lease = await client.get(R.leases, "kube-system", "kite-controller-manager");
+  expect(lease.spec.holderIdentity).toStartWith(`node-${server.port}_`);
   await kubectl(["create", "namespace", "shop"]);
   await kubectl(["apply", "-n", "shop", "-f", "-"], yamlDocs(
     { apiVersion: "v1", kind: "Node", metadata: { name: "edge-x", labels: { "kubernetes.io/hostname": "edge-x" } } },

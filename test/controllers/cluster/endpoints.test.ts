@@ -1,20 +1,18 @@
 /**
- * Endpoints and EndpointSlices follow the selected pods' readiness, against a real kite
- * server with kubectl. There is no node agent here: the test SIMULATES the kubelet by
+ * Endpoints and EndpointSlices follow the selected pods' readiness: the controllers run
+ * in a real kite server, driven and checked with kubectl. There is no node agent here: the test SIMULATES the kubelet by
  * writing the pods' status (IP, phase, Ready condition) through the status subresource.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { KObj } from "../../../src/client/client.ts";
 import { R } from "../../../src/client/resources.ts";
-import { EndpointsController } from "../../../src/controllers/cluster/endpoints.ts";
-import { EndpointSliceController } from "../../../src/controllers/cluster/endpointslices.ts";
 import { eventually, startCluster, yamlDocs, type Cluster } from "./harness.ts";
 
 let c: Cluster;
 const NS = "default";
 
 beforeAll(async () => {
-  c = await startCluster([new EndpointsController(), new EndpointSliceController()]);
+  c = await startCluster();
 }, 60_000);
 afterAll(async () => {
   await c?.stop();

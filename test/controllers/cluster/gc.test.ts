@@ -1,5 +1,5 @@
 /**
- * The garbage collector against a real kite server, driven by real kubectl:
+ * The garbage collector, running in a real kite server, driven by real kubectl:
  * `kubectl delete --cascade=background|foreground|orphan` on ConfigMaps that own other
  * objects (ConfigMaps, Secrets and custom resources of a CRD created after the collector
  * started), so no workload controller is involved.
@@ -7,16 +7,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { KObj } from "../../../src/client/client.ts";
 import { R } from "../../../src/client/resources.ts";
-import { GarbageCollector } from "../../../src/controllers/cluster/gc/garbage-collector.ts";
 import { eventually, startCluster, yamlDocs, type Cluster } from "./harness.ts";
 
 let c: Cluster;
-const gc = new GarbageCollector({ rediscoverMs: 2000 });
 const NS = "gc-test";
 const WIDGETS = "/apis/example.com/v1/namespaces/gc-test/widgets";
 
 beforeAll(async () => {
-  c = await startCluster([gc]);
+  c = await startCluster();
   await c.kubectl(["create", "namespace", NS]);
   // The CRD comes after the collector started: it must begin watching the new kind.
   await c.kubectl(["apply", "-f", "-"], yamlDocs({
@@ -31,7 +29,9 @@ beforeAll(async () => {
     },
   }));
   await c.kubectl(["wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s"]);
-  await eventually(async () => gc.monitoredResources().map((r) => r.resource), (rs) => rs.includes("widgets"), 15_000, "widgets monitored");
+  // Once the collector watches widgets, one whose owner never existed is collected.
+  await c.client.json("POST", WIDGETS, { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "probe", ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "ghost", uid: "00000000-0000-0000-0000-00000000000f" }] }, spec: {} });
+  await eventually(() => c.client.json("GET", WIDGETS), (l) => l.items.length === 0, 20_000, "widgets monitored");
 }, 60_000);
 afterAll(async () => {
   await c?.stop();

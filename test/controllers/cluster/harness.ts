@@ -1,23 +1,20 @@
 /**
  * @module test/controllers/cluster/harness
- * A real `kite server` process plus cluster controllers running in this test process
- * against it over HTTPS (admin token, TLS verified with the cluster CA), the way the
- * controller manager runs them: shared informers started after every controller
- * registered. stop() stops the controllers, the informers and the server.
+ * A real `kite server` process, which runs the cluster controllers itself (controller
+ * manager, Lease leader election, in-process client), plus an API client for the test
+ * (admin token, TLS verified with the cluster CA) and kubectl. Tests set the
+ * controllers' knobs through the server's own flags and environment.
  */
 import { readFileSync } from "node:fs";
-import YAML from "yaml";
 import { join } from "node:path";
+import YAML from "yaml";
 import { KubeClient, type FetchFn, type KObj } from "../../../src/client/client.ts";
-import { InformerFactory } from "../../../src/client/informer.ts";
-import { EventRecorder } from "../../../src/client/events.ts";
-import type { Controller, ControllerContext, ControllerOptions } from "../../../src/controllers/types.ts";
+import { R } from "../../../src/client/resources.ts";
 import { adminToken, startServer, waitFor, type KiteServer, type ServerOptions } from "../../lib/kite.ts";
 
 export interface Cluster {
   server: KiteServer;
   client: KubeClient;
-  ctx: ControllerContext;
   /** kubectl against the server; throws with its stderr unless it exits 0. */
   kubectl(args: string[], stdin?: string): Promise<string>;
   stop(): Promise<void>;
@@ -29,44 +26,27 @@ export function clientFor(server: KiteServer): KubeClient {
   return new KubeClient({ baseUrl: server.url, token: adminToken(server), fetch: tlsFetch, userAgent: "kite-cluster-controllers-test" });
 }
 
-export async function startCluster(controllers: Controller[], opts: { server?: ServerOptions; options?: Partial<ControllerOptions> } = {}): Promise<Cluster> {
-  const server = await startServer(opts.server);
+/** Start a server and wait until its controllers run (the default ServiceAccount appears in kube-system). */
+export async function startCluster(opts: ServerOptions = {}): Promise<Cluster> {
+  const server = await startServer(opts);
   const client = clientFor(server);
-  const informers = new InformerFactory(client);
-  const hostName = `node-${server.port}`;
-  const ctx: ControllerContext = {
-    client,
-    informers,
-    recorder: (component) => new EventRecorder(client, component, hostName),
-    options: { nodeMonitorGracePeriodSeconds: 40, hostName, dataDir: server.dataDir, ...opts.options },
-  };
-  const started: Controller[] = [];
-  const stop = async () => {
-    for (const c of started) await c.stop();
-    informers.stopAll();
-    await server.stop();
-  };
-  try {
-    for (const c of controllers) {
-      started.push(c);
-      await c.start(ctx);
-    }
-    informers.startAll();
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return {
+  const c: Cluster = {
     server,
     client,
-    ctx,
     async kubectl(args, stdin) {
       const r = await server.kubectl(args, { stdin });
       if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
       return r.stdout;
     },
-    stop,
+    stop: () => server.stop().then(() => undefined),
   };
+  try {
+    await waitFor(async () => (await client.getOrNull(R.serviceaccounts, "kube-system", "default")) !== null, 30_000, "controllers running", server.log);
+  } catch (e) {
+    await c.stop();
+    throw e;
+  }
+  return c;
 }
 
 /** Poll until `get` returns a value for which `ok` holds; returns it. */

@@ -1,21 +1,21 @@
 /**
- * The local-path provisioner against a real kite server with kubectl. There is no
- * scheduler here: the test SIMULATES it by setting the claim's
- * volume.kubernetes.io/selected-node annotation and binding the pod, as kube-scheduler's
+ * The local-path provisioner, running in a real kite server (KITE_LOCAL_PATH_ROOT set),
+ * with kubectl. The pod names a scheduler that does not exist, so kite's scheduler leaves
+ * it alone and the test SIMULATES one: it sets the claim's
+ * volume.kubernetes.io/selected-node annotation and binds the pod, as kube-scheduler's
  * volume binding does for WaitForFirstConsumer claims.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { KObj } from "../../../src/client/client.ts";
 import { R } from "../../../src/client/resources.ts";
 import { rfc3339 } from "../../../src/api/registry/objects.ts";
-import { LocalPathProvisioner } from "../../../src/controllers/cluster/local-path-provisioner.ts";
 import { eventually, startCluster, yamlDocs, type Cluster } from "./harness.ts";
 
 let c: Cluster;
 const NS = "default";
 
 beforeAll(async () => {
-  c = await startCluster([new LocalPathProvisioner({ root: "/srv/kite-volumes/" })]);
+  c = await startCluster({ env: { KITE_LOCAL_PATH_ROOT: "/srv/kite-volumes/" } });
 }, 60_000);
 afterAll(async () => {
   await c?.stop();
@@ -47,7 +47,7 @@ test("WaitForFirstConsumer: a claim gets a volume on its pod's node once the sch
   await readyNode("edge-a");
   await c.kubectl(["apply", "-f", "-"], yamlDocs(
     claim("data"),
-    { apiVersion: "v1", kind: "Pod", metadata: { name: "app", namespace: NS }, spec: { containers: [{ name: "c", image: "busybox", volumeMounts: [{ name: "d", mountPath: "/data" }] }], volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }] } },
+    { apiVersion: "v1", kind: "Pod", metadata: { name: "app", namespace: NS }, spec: { schedulerName: "simulated-scheduler", containers: [{ name: "c", image: "busybox", volumeMounts: [{ name: "d", mountPath: "/data" }] }], volumes: [{ name: "d", persistentVolumeClaim: { claimName: "data" } }] } },
   ));
   // No consumer scheduled yet: the claim waits, and says so.
   await eventually(async () => c.kubectl(["get", "events", "-n", NS, "--field-selector", "involvedObject.name=data", "-o", "jsonpath={.items[*].reason}"]), (r) => r.includes("WaitForFirstConsumer"), 15_000, "WaitForFirstConsumer event");

@@ -1,5 +1,5 @@
 /**
- * Namespace lifecycle against a real kite server with kubectl: a new namespace gets the
+ * Namespace lifecycle, with the controllers running in a real kite server and kubectl: a new namespace gets the
  * `default` ServiceAccount and the kube-root-ca.crt ConfigMap (both come back when deleted
  * or edited); deleting a namespace deletes everything in it, custom resources included,
  * reports what holds it up in its conditions, and then removes the namespace.
@@ -9,15 +9,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { KObj } from "../../../src/client/client.ts";
 import { R } from "../../../src/client/resources.ts";
-import { NamespaceController } from "../../../src/controllers/cluster/namespace.ts";
-import { ServiceAccountsController } from "../../../src/controllers/cluster/serviceaccounts.ts";
-import { RootCAPublisher } from "../../../src/controllers/cluster/root-ca-publisher.ts";
 import { eventually, startCluster, yamlDocs, type Cluster } from "./harness.ts";
 
 let c: Cluster;
 
 beforeAll(async () => {
-  c = await startCluster([new NamespaceController({ recheckMs: 300 }), new ServiceAccountsController(), new RootCAPublisher()]);
+  c = await startCluster();
 }, 60_000);
 afterAll(async () => {
   await c?.stop();

@@ -1,6 +1,6 @@
 /**
- * Node lifecycle, taint eviction and pod GC against a real kite server (started with
- * --default-unreachable-toleration-seconds 3) and a 3 s node grace period. There is no
+ * Node lifecycle, taint eviction and pod GC, running in a real kite server started with
+ * --node-monitor-grace-period 3 and --default-unreachable-toleration-seconds 3. There is no
  * node agent: the test SIMULATES one by creating the Node, posting its Ready condition
  * and renewing its Lease in kube-node-lease, then stops renewing ("the node dies").
  */
@@ -8,9 +8,6 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { KObj } from "../../../src/client/client.ts";
 import { R } from "../../../src/client/resources.ts";
 import { rfc3339, rfc3339Micro } from "../../../src/api/registry/objects.ts";
-import { NodeLifecycleController } from "../../../src/controllers/cluster/node-lifecycle.ts";
-import { TaintEvictionController } from "../../../src/controllers/cluster/taint-eviction.ts";
-import { PodGCController } from "../../../src/controllers/cluster/pod-gc.ts";
 import { eventually, startCluster, yamlDocs, type Cluster } from "./harness.ts";
 
 let c: Cluster;
@@ -18,10 +15,7 @@ const NODE = "edge-1";
 const NS = "default";
 
 beforeAll(async () => {
-  c = await startCluster([new NodeLifecycleController({ monitorPeriodMs: 300 }), new TaintEvictionController(), new PodGCController({ periodMs: 300 })], {
-    server: { args: ["--default-unreachable-toleration-seconds", "3"] },
-    options: { nodeMonitorGracePeriodSeconds: 3 },
-  });
+  c = await startCluster({ args: ["--node-monitor-grace-period", "3", "--default-unreachable-toleration-seconds", "3"] });
 }, 60_000);
 afterAll(async () => {
   stopHeartbeats();
