@@ -31,6 +31,7 @@ export class SchedulerCache implements Snapshot {
   private readonly infos = new Map<string, NodeInfo>();
   private readonly podStates = new Map<string, PodState>();
   private readonly zones = new Map<string, string>();
+  private readonly zoneNodes = new Map<string, string[]>();
   private order: NodeInfo[] = [];
   private orderDirty = true;
   readonly counts: PodCountIndex;
@@ -59,22 +60,42 @@ export class SchedulerCache implements Snapshot {
   }
 
   private rebuildOrder() {
-    const byZone = new Map<string, NodeInfo[]>();
-    for (const n of this.infos.values()) {
-      if (!n.node) continue;
-      const z = this.zones.get(n.name) ?? "";
-      let l = byZone.get(z);
-      if (!l) byZone.set(z, (l = []));
-      l.push(n);
+    const lists: NodeInfo[][] = [];
+    let total = 0;
+    for (const names of this.zoneNodes.values()) {
+      const l: NodeInfo[] = [];
+      for (const n of names) {
+        const info = this.infos.get(n);
+        if (info?.node) l.push(info);
+      }
+      total += l.length;
+      lists.push(l);
     }
-    const lists = [...byZone.values()];
-    const total = lists.reduce((a, l) => a + l.length, 0);
     const out: NodeInfo[] = [];
     for (let i = 0; out.length < total; i++) {
       for (const l of lists) if (i < l.length) out.push(l[i]!);
     }
     this.order = out;
     this.orderDirty = false;
+  }
+
+  /** upstream nodeTree: zones in order of first appearance, nodes in order of addition. */
+  private placeInZone(name: string, zone: string | undefined) {
+    const old = this.zones.get(name);
+    if (old !== undefined) {
+      const l = this.zoneNodes.get(old);
+      if (l) {
+        const i = l.indexOf(name);
+        if (i >= 0) l.splice(i, 1);
+        if (l.length === 0) this.zoneNodes.delete(old);
+      }
+      this.zones.delete(name);
+    }
+    if (zone === undefined) return;
+    this.zones.set(name, zone);
+    let l = this.zoneNodes.get(zone);
+    if (!l) this.zoneNodes.set(zone, (l = []));
+    l.push(name);
   }
 
   // --- nodes --------------------------------------------------------------------------
@@ -88,7 +109,7 @@ export class SchedulerCache implements Snapshot {
     info.setNode(node);
     const z = zoneOf(node);
     if (!hadNode || this.zones.get(name) !== z) {
-      this.zones.set(name, z);
+      this.placeInZone(name, z);
       this.orderDirty = true;
     }
     return info;
@@ -98,7 +119,7 @@ export class SchedulerCache implements Snapshot {
     const info = this.infos.get(name);
     if (!info) return;
     info.clearNode();
-    this.zones.delete(name);
+    this.placeInZone(name, undefined);
     // Pods on a deleted node still hold their place until they are deleted themselves.
     if (info.pods.size === 0) this.infos.delete(name);
     this.orderDirty = true;
@@ -198,6 +219,7 @@ export class SchedulerCache implements Snapshot {
     this.infos.clear();
     this.podStates.clear();
     this.zones.clear();
+    this.zoneNodes.clear();
     this.counts.clear();
     this.order = [];
     this.orderDirty = true;

@@ -6,6 +6,8 @@
  */
 import type { KObj } from "../client/client.ts";
 import { SchedulerCache } from "./cache.ts";
+import { CycleState, SKIP, type FilterPlugin, type PreFilterResult, type ScorePlugin } from "./framework.ts";
+import type { Status } from "./status.ts";
 import { podInfo, type PodInfo } from "./pod-info.ts";
 
 export interface NodeSpec {
@@ -103,4 +105,24 @@ export function cacheWith(nodes: KObj[], pods: KObj[] = []): SchedulerCache {
   for (const n of nodes) c.setNode(n);
   for (const p of pods) c.upsertPod(p);
   return c;
+}
+
+/** Run a filter plugin's PreFilter then Filter for one node: the status, null (passes), or "skip". */
+export function filterOnce(plugin: FilterPlugin, pod: PodInfo, node: string, snap: SchedulerCache, state = new CycleState()): Status | null | "skip" | PreFilterResult {
+  const pre = plugin.preFilter?.(state, pod, snap) ?? null;
+  if (pre === SKIP) return "skip";
+  if (pre && ("code" in pre || "nodeNames" in pre)) return pre;
+  const info = snap.get(node);
+  if (!info) throw new Error(`no node ${node}`);
+  return plugin.filter(state, pod, info, snap);
+}
+
+/** Run a score plugin over the named nodes (PreScore, Score, NormalizeScore); null if it skipped. */
+export function scoreAll(plugin: ScorePlugin, pod: PodInfo, nodes: string[], snap: SchedulerCache): number[] | null {
+  const state = new CycleState();
+  const infos = nodes.map((n) => snap.get(n)!);
+  if (plugin.preScore && !plugin.preScore(state, pod, infos, snap)) return null;
+  const scores = infos.map((n) => plugin.score(state, pod, n, snap));
+  plugin.normalize?.(state, pod, infos, scores);
+  return scores;
 }

@@ -237,13 +237,17 @@ export class VolumeBinding implements FilterPlugin, BindPlugin {
   private async waitBound(pod: PodInfo, decisions: Decision[], nodeName: string, signal: AbortSignal): Promise<Status | null> {
     const l = this.opts.listers;
     const deadline = Date.now() + (this.opts.bindTimeoutMs ?? 600_000);
+    // The informer may lag behind our own patch: only a claim seen annotated and then not is "reset".
+    const seenAnnotated = new Set<string>();
     for (;;) {
       let done = true;
       for (const d of decisions) {
-        const pvc = l.pvc(pod.namespace, d.pvc.metadata.name);
-        if (!pvc) return errorStatus(NAME, `binding volumes: persistentvolumeclaim "${d.pvc.metadata.name}" not found`);
-        if (!d.pv && !pvc.spec?.volumeName && pvc.metadata?.annotations?.[ANN_SELECTED_NODE] !== nodeName) {
-          return errorStatus(NAME, `binding volumes: selectedNode annotation reset for PVC "${d.pvc.metadata.name}"`);
+        const name = d.pvc.metadata.name;
+        const pvc = l.pvc(pod.namespace, name);
+        if (!pvc) return errorStatus(NAME, `binding volumes: persistentvolumeclaim "${name}" not found`);
+        if (!d.pv && !pvc.spec?.volumeName) {
+          if (pvc.metadata?.annotations?.[ANN_SELECTED_NODE] === nodeName) seenAnnotated.add(name);
+          else if (seenAnnotated.has(name)) return errorStatus(NAME, `binding volumes: selectedNode annotation reset for PVC "${name}"`);
         }
         const vn = pvc.spec?.volumeName;
         if (!vn || !l.pv(vn)) done = false;
