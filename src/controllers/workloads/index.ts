@@ -6,7 +6,8 @@ import type { Controller } from "../types.ts";
 import { DaemonSetController } from "./daemonset/controller.ts";
 import { DeploymentController } from "./deployment/controller.ts";
 import { ReplicaSetController } from "./replicaset/controller.ts";
+import { StatefulSetController } from "./statefulset/controller.ts";
 
 export function workloadControllers(): (() => Controller)[] {
-  return [() => new ReplicaSetController(), () => new DeploymentController(), () => new DaemonSetController()];
+  return [() => new ReplicaSetController(), () => new DeploymentController(), () => new DaemonSetController(), () => new StatefulSetController()];
 }

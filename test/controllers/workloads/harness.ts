@@ -140,8 +140,9 @@ export class FakeKubelet {
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const node = pod.spec?.nodeName;
     if (pod.metadata.deletionTimestamp) {
-      if (node && this.names.has(node) && !this.inflight.has(`del:${key}`)) {
-        this.inflight.add(`del:${key}`);
+      const del = `del:${key}:${pod.metadata.uid}`;
+      if (node && this.names.has(node) && !this.inflight.has(del)) {
+        this.inflight.add(del);
         // The node confirms the containers are gone.
         this.later(20, () => this.client.delete(R.pods, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 }).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e))));
       }

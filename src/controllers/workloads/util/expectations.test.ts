@@ -43,4 +43,18 @@ describe("Expectations", () => {
     expect(e.satisfied("k")).toBe(true);
     expect(e.pending("k")).toBeUndefined();
   });
+
+  it("raises an existing record instead of replacing it", () => {
+    const e = new Expectations();
+    e.raise("k", 1);
+    e.raise("k", 1, ["ns/a"]);
+    expect(e.pending("k")).toEqual({ add: 2, del: 1 });
+    e.creationObserved("k");
+    e.deletionObserved("k", "ns/a");
+    expect(e.satisfied("k")).toBe(false);
+    e.creationObserved("k");
+    expect(e.satisfied("k")).toBe(true);
+    e.raise("k", 1);
+    expect(e.pending("k")).toEqual({ add: 1, del: 0 });
+  });
 });

@@ -48,6 +48,17 @@ export class Expectations {
     this.set(key, adds, deleteKeys.length, new Set(deleteKeys));
   }
 
+  /** Add to what is already expected (several creates or deletes issued one by one). */
+  raise(key: string, adds: number, deleteKeys: string[] = []) {
+    const r = this.records.get(key);
+    if (!r || this.satisfied(key)) return this.expect(key, adds, deleteKeys);
+    r.add += adds;
+    for (const k of deleteKeys) if (!r.deleting.has(k)) {
+      r.deleting.add(k);
+      r.del++;
+    }
+  }
+
   creationObserved(key: string) {
     const r = this.records.get(key);
     if (r && r.add > 0) r.add--;
