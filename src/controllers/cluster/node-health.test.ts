@@ -71,5 +71,12 @@ describe("tolerations and eviction timing", () => {
     expect(evictionDelay(pod([]), n, at("2026-01-01T00:02:00Z"))).toBe(0);
     expect(evictionDelay(pod([{ operator: "Exists" }]), n, at("2026-01-01T00:02:00Z"))).toBeNull();
     expect(evictionDelay(pod([]), node("True"), at("2026-01-01T00:02:00Z"))).toBeNull();
+    // An old taint tolerated forever does not shorten a new taint's toleration.
+    const old = { key: "dedicated", value: "edge", effect: "NoExecute" as const, timeAdded: "2025-01-01T00:00:00Z" };
+    const both = node("Unknown", [old, taint]);
+    expect(evictionDelay(pod([{ key: "dedicated", operator: "Exists" }, ...tol]), both, at("2026-01-01T00:02:00Z"))).toBe(240_000);
+    // A taint without timeAdded counts from when it was first seen.
+    const noTime = node("Unknown", [{ key: taint.key, effect: "NoExecute" }]);
+    expect(evictionDelay(pod(tol), noTime, at("2026-01-01T00:02:00Z"), () => at("2026-01-01T00:01:30Z"))).toBe(270_000);
   });
 });

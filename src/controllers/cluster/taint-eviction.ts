@@ -20,24 +20,34 @@ import { Worker } from "./worker.ts";
 
 const log = logger("taint-eviction-controller");
 
-/** When the pod started being exposed to these taints (ms). */
-export function exposureStart(pod: KObj, taints: Taint[], firstSeenMs: number): number {
-  const added = taints.map((t) => (t.timeAdded ? Date.parse(t.timeAdded) : firstSeenMs)).filter((x) => !Number.isNaN(x));
-  const taintedAt = added.length ? Math.min(...added) : firstSeenMs;
+/** When the pod started being exposed to a taint (ms): the taint's timeAdded, or the pod's binding if later. */
+export function exposureStart(pod: KObj, taint: Taint, firstSeenMs: number): number {
+  const added = taint.timeAdded ? Date.parse(taint.timeAdded) : firstSeenMs;
   const scheduled = ((pod.status?.conditions ?? []) as KObj[]).find((c) => c.type === "PodScheduled" && c.status === "True")?.lastTransitionTime ?? pod.metadata?.creationTimestamp;
   const boundAt = scheduled ? Date.parse(scheduled) : 0;
-  return Math.max(taintedAt, Number.isNaN(boundAt) ? 0 : boundAt);
+  return Math.max(Number.isNaN(added) ? firstSeenMs : added, Number.isNaN(boundAt) ? 0 : boundAt);
 }
 
-/** ms until the pod must go (0 = now), or null if its tolerations let it stay. */
-export function evictionDelay(pod: KObj, node: KObj, nowMs: number, firstSeenMs = nowMs): number | null {
+/**
+ * ms until the pod must go (0 = now), or null if its tolerations let it stay. Each
+ * NoExecute taint is timed from its own timeAdded with the toleration the pod uses for
+ * it (so an old, tolerated taint does not shorten a new one's toleration); the first to
+ * run out decides.
+ */
+export function evictionDelay(pod: KObj, node: KObj, nowMs: number, firstSeenMs: (t: Taint) => number = () => nowMs): number | null {
   const taints = noExecuteTaints(node);
   if (!taints.length) return null;
-  const { ok, used } = matchingTolerations(taints, (pod.spec?.tolerations ?? []) as Toleration[]);
+  const tolerations = (pod.spec?.tolerations ?? []) as Toleration[];
+  const { ok } = matchingTolerations(taints, tolerations);
   if (!ok) return 0;
-  const secs = minTolerationSeconds(used);
-  if (secs < 0) return null;
-  return Math.max(0, exposureStart(pod, taints, firstSeenMs) + secs * 1000 - nowMs);
+  let due: number | null = null;
+  for (const taint of taints) {
+    const secs = minTolerationSeconds(matchingTolerations([taint], tolerations).used);
+    if (secs < 0) continue;
+    const at = exposureStart(pod, taint, firstSeenMs(taint)) + secs * 1000;
+    if (due === null || at < due) due = at;
+  }
+  return due === null ? null : Math.max(0, due - nowMs);
 }
 
 export class TaintEvictionController implements Controller {
@@ -74,16 +84,15 @@ export class TaintEvictionController implements Controller {
     await this.worker?.stop();
   }
 
-  private firstSeenOf(node: KObj): number {
-    const now = Date.now();
-    let min = now;
-    for (const t of noExecuteTaints(node)) {
-      if (t.timeAdded) continue;
-      const k = `${node.metadata.name}/${t.key}`;
-      if (!this.firstSeen.has(k)) this.firstSeen.set(k, now);
-      min = Math.min(min, this.firstSeen.get(k)!);
+  /** Local first sight of a taint that carries no timeAdded. */
+  private firstSeenOf(node: KObj, t: Taint): number {
+    const k = `${node.metadata.name}/${t.key}/${t.value ?? ""}`;
+    let at = this.firstSeen.get(k);
+    if (at === undefined) {
+      if (this.firstSeen.size > 10_000) this.firstSeen.clear();
+      this.firstSeen.set(k, (at = Date.now()));
     }
-    return min;
+    return at;
   }
 
   private async sync(key: string) {
@@ -91,7 +100,7 @@ export class TaintEvictionController implements Controller {
     if (!pod || pod.metadata.deletionTimestamp || !pod.spec?.nodeName) return;
     const node = this.nodes.get(undefined, pod.spec.nodeName);
     if (!node) return;
-    const delay = evictionDelay(pod, node, Date.now(), this.firstSeenOf(node));
+    const delay = evictionDelay(pod, node, Date.now(), (t) => this.firstSeenOf(node, t));
     if (delay === null) return;
     if (delay > 0) {
       this.worker!.queue.addAfter(key, delay + 20);
