@@ -119,6 +119,7 @@ export class Scheduler implements Controller {
         pvc: (ns, name) => inf.pvcs.get(ns, name),
         pv: (name) => inf.pvs.get(undefined, name),
         storageClass: (name) => inf.classes.get(undefined, name),
+        storageClasses: () => inf.classes.store.values(),
         pvs: () => inf.pvs.store.values(),
       },
     });

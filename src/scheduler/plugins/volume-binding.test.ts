@@ -16,6 +16,7 @@ function world() {
     pvc: (ns, n) => pvcs.get(`${ns}/${n}`),
     pv: (n) => pvs.get(n),
     storageClass: (n) => classes.get(n),
+    storageClasses: () => classes.values(),
     pvs: () => pvs.values(),
   };
   const pvc = (name: string, spec: KObj = {}) => pvcs.set(`default/${name}`, { metadata: { name, namespace: "default", uid: `uid-${name}`, resourceVersion: "7" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "5Gi" } }, ...spec } });
@@ -60,6 +61,16 @@ describe("VolumeBinding filter", () => {
     expect(filterOnce(vb, withClaim(), "n1", snap)).toMatchObject({ reasons: [ERR_UNBOUND_IMMEDIATE] });
     w.pvc("data", { storageClassName: "nope" });
     expect(filterOnce(vb, withClaim(), "n1", snap)).toMatchObject({ reasons: ['storageclass.storage.k8s.io "nope" not found'] });
+  });
+  test("a claim without storageClassName uses the default class", () => {
+    const w = world();
+    w.pvc("data");
+    const vb = new VolumeBinding({ listers: w.listers });
+    expect(filterOnce(vb, withClaim(), "n1", snap)).toMatchObject({ reasons: [ERR_UNBOUND_IMMEDIATE] }); // no default class: nothing binds it
+    w.listers.storageClass("local-path")!.metadata.annotations = { "storageclass.kubernetes.io/is-default-class": "true" };
+    expect(filterOnce(vb, withClaim(), "n1", snap)).toBeNull();
+    w.pvc("data", { storageClassName: "" }); // explicitly no class: static binding only
+    expect(filterOnce(vb, withClaim(), "n1", snap)).toMatchObject({ reasons: [ERR_UNBOUND_IMMEDIATE] });
   });
   test("WaitForFirstConsumer: a provisioner can provision on any node its allowedTopologies permit", () => {
     const w = world();

@@ -31,7 +31,17 @@ export interface VolumeListers {
   pvc(namespace: string, name: string): KObj | undefined;
   pv(name: string): KObj | undefined;
   storageClass(name: string): KObj | undefined;
+  storageClasses(): Iterable<KObj>;
   pvs(): Iterable<KObj>;
+}
+
+const DEFAULT_CLASS_ANNOTATIONS = ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"];
+
+/** The default StorageClass (newest first, then by name), as the DefaultStorageClass admission picks it. */
+export function defaultStorageClass(classes: Iterable<KObj>): KObj | undefined {
+  const defaults = [...classes].filter((c) => DEFAULT_CLASS_ANNOTATIONS.some((a) => c.metadata?.annotations?.[a] === "true"));
+  defaults.sort((a, b) => String(b.metadata?.creationTimestamp ?? "").localeCompare(String(a.metadata?.creationTimestamp ?? "")) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
+  return defaults[0];
 }
 
 interface Claims {
@@ -142,7 +152,9 @@ export class VolumeBinding implements FilterPlugin, BindPlugin {
         claims.bound.push({ pvc, pv: l.pv(volumeName) });
         continue;
       }
-      const cn = className(pvc);
+      // No class at all (not even ""): the default class, which kite's API does not fill in on create.
+      const unset = pvc.spec?.storageClassName === undefined && pvc.metadata?.annotations?.["volume.beta.kubernetes.io/storage-class"] === undefined;
+      const cn = unset ? (defaultStorageClass(l.storageClasses())?.metadata?.name ?? "") : className(pvc);
       const cls = cn ? l.storageClass(cn) : undefined;
       if (cn && !cls) return unresolvable(NAME, `storageclass.storage.k8s.io "${cn}" not found`);
       if (cls?.volumeBindingMode === "WaitForFirstConsumer") claims.toBind.push({ pvc, cls });
