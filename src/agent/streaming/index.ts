@@ -63,6 +63,8 @@ export interface TunnelAgentOptions {
   /** Defaults to the label-based locator over `runtime`. */
   locator?: PodLocator;
   refreshMs?: number;
+  /** Sees every stream before it is served (metrics, tests). */
+  observe?: (s: TunnelStream) => void;
   /** Reconnect back-off bounds (defaults 500 ms … 30 s). */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -88,7 +90,10 @@ export function startTunnel(opts: TunnelAgentOptions): TunnelAgent {
         caPem: opts.caPem,
         minBackoffMs: opts.minBackoffMs,
         maxBackoffMs: opts.maxBackoffMs,
-        onStream: (s) => serveStream(s, deps),
+        onStream: (s) => {
+          opts.observe?.(s);
+          serveStream(s, deps);
+        },
       });
       dialers.set(url, d.start());
     }

@@ -258,10 +258,23 @@ export class ZlibInflater {
   }
 }
 
+function storedBlock(chunk: Uint8Array): Uint8Array {
+  const n = chunk.length;
+  const b = new Uint8Array(5 + n);
+  b[0] = 0x00; // BFINAL 0, BTYPE 00 (stored)
+  b[1] = n & 0xff;
+  b[2] = n >> 8;
+  b[3] = ~n & 0xff;
+  b[4] = (~n >> 8) & 0xff;
+  b.set(chunk, 5);
+  return b;
+}
+
 /**
  * The compressing side, for header blocks we send: a valid zlib stream (with the
  * dictionary id) made only of stored blocks, so it needs no compressor state beyond
- * "header written". Any RFC 1950 reader (Go's compress/zlib included) decodes it.
+ * "header written"; each push ends with a sync-flush marker like zlib's Z_SYNC_FLUSH.
+ * Any RFC 1950 reader (Go's compress/zlib included) decodes it.
  */
 export class StoredDeflater {
   private started = false;
@@ -279,19 +292,15 @@ export class StoredDeflater {
         parts.push(h);
       } else parts.push(new Uint8Array([0x78, 0x01]));
     }
-    for (let off = 0; off < data.length || (off === 0 && data.length === 0); ) {
+    for (let off = 0; off < data.length; ) {
       const n = Math.min(0xffff, data.length - off);
-      const b = new Uint8Array(5 + n);
-      b[0] = 0x00; // BFINAL 0, BTYPE 00 (stored)
-      b[1] = n & 0xff;
-      b[2] = n >> 8;
-      b[3] = ~n & 0xff;
-      b[4] = (~n >> 8) & 0xff;
-      b.set(data.subarray(off, off + n), 5);
-      parts.push(b);
+      parts.push(storedBlock(data.subarray(off, off + n)));
       off += n;
-      if (n === 0) break;
     }
+    // End like a zlib sync flush, with an empty stored block: Go's flate reader returns the
+    // block's bytes only when it reaches the next block header, so without this marker it
+    // would read past the frame and fail every later header block.
+    parts.push(storedBlock(new Uint8Array(0)));
     const total = parts.reduce((s, p) => s + p.length, 0);
     const out = new Uint8Array(total);
     let o = 0;
