@@ -1,16 +1,18 @@
 /**
- * bun run bench:store [--duration 10] [--quick] [--levels 1,16,64,256] [--only kite|etcd] [--json out.json]
+ * bun run bench:store [--duration 10] [--quick] [--levels 1,16,64,256] [--only kite|etcd] [--in-process] [--json out.json]
  *
  * Writes with 1, 16, 64 and 256 concurrent writers for a fixed time each,
  * against kite and against a real etcd 3.4 started here on loopback, and
  * prints writes/s and p50/p99 latency side by side with the ratio kite/etcd.
- * kite is labelled with how it is driven (today: in-process through the
- * Store interface, not yet through the API server).
+ * kite is driven the way a client sees it: over HTTPS through its API server, each
+ * write creating a ConfigMap (`--in-process` drives the Store interface directly instead,
+ * labelled as such).
  */
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { etcdGatewayDriver, kiteInProcessDriver, type WriteDriver } from "./lib/drivers.ts";
+import { etcdGatewayDriver, kiteApiDriver, kiteInProcessDriver, type WriteDriver } from "./lib/drivers.ts";
+import { startKiteSingle } from "./lib/kite-single.ts";
 import { startEtcd, type EtcdHandle } from "./lib/etcd.ts";
 import { runLoad, type LoadResult } from "./lib/load.ts";
 
@@ -21,8 +23,10 @@ const { values: args } = parseArgs({
     levels: { type: "string", default: "1,16,64,256" },
     only: { type: "string" },
     json: { type: "string" },
+    "in-process": { type: "boolean", default: false },
   },
 });
+const kiteDriver = (): WriteDriver => (args["in-process"] ? kiteInProcessDriver() : kiteApiDriver(startKiteSingle));
 const durationS = Number(args.duration ?? (args.quick ? 2 : 10));
 const warmupMs = args.quick ? 500 : 1000;
 const levels = args.levels!.split(",").map(Number);
@@ -64,7 +68,7 @@ const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.is
 
 try {
   // Levels alternate kite and etcd, so drift in machine load (it is shared) hits both alike.
-  const kite = args.only === "etcd" ? null : { label: kiteInProcessDriver().label, results: [] as LoadResult[] };
+  const kite = args.only === "etcd" ? null : { label: kiteDriver().label, results: [] as LoadResult[] };
   let etcdRun: { label: string; results: LoadResult[] } | null = null;
   if (args.only !== "kite") {
     etcd = await startEtcd();
@@ -72,7 +76,7 @@ try {
     etcdRun = { label: etcdGatewayDriver(etcd.url).label, results: [] };
   }
   for (const c of levels) {
-    if (kite) kite.results.push(await runLevel(kiteInProcessDriver(), c));
+    if (kite) kite.results.push(await runLevel(kiteDriver(), c));
     if (etcdRun && etcd) etcdRun.results.push(await runLevel(etcdGatewayDriver(etcd.url, etcd.cpuSeconds), c));
   }
   await cleanup();
@@ -95,7 +99,7 @@ try {
         fmt(k?.perSecond),
         fmt(k?.p50ms, 3),
         fmt(k?.p99ms, 3),
-        fmt(k?.clientCores, 2),
+        fmt(k?.targetCores ?? k?.clientCores, 2),
         fmt(e?.perSecond),
         fmt(e?.p50ms, 3),
         fmt(e?.p99ms, 3),
@@ -107,7 +111,7 @@ try {
     );
   }
   lines.push("");
-  lines.push("  kite cores: this process (load generator + store, in-process); etcd cores: the etcd process only.");
+  lines.push(args["in-process"] ? "  kite cores: this process (load generator + store, in-process); etcd cores: the etcd process only." : "  cores: the target server process(es) only (the load generator shares the same 2 cores).");
   lines.push(
     `  machine load average (1 min) at start ${load0.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)} on ` +
       `${navigator.hardwareConcurrency} cores: figures taken on a busy machine are not comparable with quiet runs.`,

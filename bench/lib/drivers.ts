@@ -73,3 +73,59 @@ export function etcdGatewayDriver(url: string, cpuSeconds?: () => number): Write
     targetCpuSeconds: cpuSeconds,
   };
 }
+
+/** CPU seconds (user + system) of a process, from /proc. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface KiteApiTarget {
+  /** Base URLs of the servers; writes go round-robin over them. */
+  urls: string[];
+  token: string;
+  caPem: string;
+  /** PIDs of the server processes (for CPU accounting). */
+  pids: number[];
+  stop(): Promise<void>;
+  describe: string;
+}
+
+/**
+ * kite the way a client sees it: HTTPS through the API server, each write creating a
+ * ConfigMap holding one 256-byte value (POST /api/v1/namespaces/bench/configmaps).
+ * `start` brings up the target (a fresh server or cluster per level).
+ */
+export function kiteApiDriver(start: () => Promise<KiteApiTarget>): WriteDriver {
+  let t: KiteApiTarget | null = null;
+  let headers: Record<string, string> = {};
+  const bodyPrefix = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-`;
+  const bodySuffix = `"},"data":{"value":"${VALUE_256}"}}`;
+  const label = "kite: over HTTPS through its API server (bearer token, TLS verified), each write POSTs a ConfigMap with one 256-byte value";
+  return {
+    name: "kite",
+    label,
+    async setup() {
+      t = await start();
+      headers = { Authorization: `Bearer ${t.token}`, "Content-Type": "application/json" };
+      const ns = await fetch(`${t.urls[0]}/api/v1/namespaces`, { method: "POST", headers, body: `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"bench"}}`, tls: { ca: t.caPem } } as RequestInit);
+      if (!ns.ok && ns.status !== 409) throw new Error(`creating namespace bench: HTTP ${ns.status} ${await ns.text()}`);
+    },
+    async write(i) {
+      const url = t!.urls[i % t!.urls.length];
+      const res = await fetch(`${url}/api/v1/namespaces/bench/configmaps`, { method: "POST", headers, body: bodyPrefix + i + bodySuffix, tls: { ca: t!.caPem } } as RequestInit);
+      if (res.status !== 201) throw new Error(`create cm-${i}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+      await res.arrayBuffer();
+    },
+    async teardown() {
+      await t?.stop();
+      t = null;
+    },
+    targetCpuSeconds: () => (t ? t.pids.reduce((s, p) => s + processCpuSeconds(p), 0) : NaN),
+  };
+}
