@@ -89,3 +89,25 @@ describe("planSlices", () => {
     expect(plan.create[0]!.metadata.labels).toEqual({ a: "b", "kubernetes.io/service-name": "s", "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io" });
   });
 });
+
+describe("endpointslice mirroring", () => {
+  test("which Endpoints are mirrored", async () => {
+    const { shouldMirror } = await import("./endpointslice-mirroring.ts");
+    const plain = { metadata: { name: "s", namespace: "n" }, spec: { ports: [{ port: 1 }] } };
+    const ep = { metadata: { name: "s", namespace: "n" } };
+    expect(shouldMirror(plain, ep)).toBe(true);
+    expect(shouldMirror(svc(), ep)).toBe(false); // has a selector: the endpointslice controller's
+    expect(shouldMirror(plain, { metadata: { ...ep.metadata, labels: { "endpointslice.kubernetes.io/skip-mirror": "true" } } })).toBe(false);
+    expect(shouldMirror({ metadata: { name: "kubernetes", namespace: "default" }, spec: {} }, ep)).toBe(false);
+    expect(shouldMirror(plain, undefined)).toBe(false);
+  });
+  test("groups by family and ports, ready from the address list", async () => {
+    const { mirrorGroups } = await import("./endpointslice-mirroring.ts");
+    const g = mirrorGroups({ subsets: [{ addresses: [{ ip: "10.0.0.2", nodeName: "n1" }, { ip: "fd00::1" }], notReadyAddresses: [{ ip: "10.0.0.1" }], ports: [{ port: 80 }] }] });
+    expect(g.map((x) => [x.family, x.endpoints.map((e) => [e.addresses[0], e.conditions.ready])])).toEqual([
+      ["IPv4", [["10.0.0.1", false], ["10.0.0.2", true]]],
+      ["IPv6", [["fd00::1", true]]],
+    ]);
+    expect(mirrorGroups({ subsets: [] })).toEqual([]);
+  });
+});

@@ -20,25 +20,38 @@ export interface SlicePlan {
   delete: KObj[];
 }
 
-export function sliceLabels(svc: KObj): Record<string, string> {
+export function sliceLabels(svc: KObj, managedBy = CONTROLLER_NAME): Record<string, string> {
   const labels: Record<string, string> = { ...(svc.metadata?.labels ?? {}) };
   labels[SERVICE_NAME_LABEL] = svc.metadata.name;
-  labels[MANAGED_BY_LABEL] = CONTROLLER_NAME;
+  labels[MANAGED_BY_LABEL] = managedBy;
   if (isHeadless(svc)) labels[HEADLESS_LABEL] = "";
   else delete labels[HEADLESS_LABEL];
   return labels;
+}
+
+/** Who the slices belong to: the Service (endpointslice controller) or the Endpoints (mirroring). */
+export interface SliceOwner {
+  /** The object whose slices these are: its name is the service name. */
+  obj: KObj;
+  apiVersion: string;
+  kind: string;
+  labels: Record<string, string>;
+}
+
+export function serviceOwner(svc: KObj): SliceOwner {
+  return { obj: svc, apiVersion: "v1", kind: "Service", labels: sliceLabels(svc) };
 }
 
 export function slicePorts(ports: EndpointPort[]): KObj[] {
   return ports.map((p) => ({ name: p.name ?? "", port: p.port, protocol: p.protocol, ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) }));
 }
 
-function ownerRef(svc: KObj): KObj {
-  return { apiVersion: "v1", kind: "Service", name: svc.metadata.name, uid: svc.metadata.uid, controller: true, blockOwnerDeletion: true };
+function ownerRef(o: SliceOwner): KObj {
+  return { apiVersion: o.apiVersion, kind: o.kind, name: o.obj.metadata.name, uid: o.obj.metadata.uid, controller: true, blockOwnerDeletion: true };
 }
 
-function ownedBy(slice: KObj, svc: KObj): boolean {
-  return ((slice.metadata?.ownerReferences ?? []) as KObj[]).some((r) => r.uid === svc.metadata.uid && r.controller === true);
+function ownedBy(slice: KObj, o: SliceOwner): boolean {
+  return ((slice.metadata?.ownerReferences ?? []) as KObj[]).some((r) => r.uid === o.obj.metadata.uid && r.controller === true);
 }
 
 function sliceKey(addressType: string, ports: KObj[]): string {
@@ -47,13 +60,13 @@ function sliceKey(addressType: string, ports: KObj[]): string {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
-/** The writes for one service. `existing` are the slices labelled for it and managed by this controller. */
-export function planSlices(svc: KObj, groups: SliceGroup[], existing: KObj[]): SlicePlan {
+/** The writes for one service. `existing` are the slices labelled for it and managed by the caller. */
+export function planSlices(svc: KObj, groups: SliceGroup[], existing: KObj[], owner: SliceOwner = serviceOwner(svc)): SlicePlan {
   const plan: SlicePlan = { create: [], update: [], delete: [] };
-  const labels = sliceLabels(svc);
+  const labels = owner.labels;
   const pool = new Map<string, KObj[]>();
   for (const s of existing) {
-    if (!ownedBy(s, svc)) {
+    if (!ownedBy(s, owner)) {
       plan.delete.push(s);
       continue;
     }
@@ -79,7 +92,7 @@ export function planSlices(svc: KObj, groups: SliceGroup[], existing: KObj[]): S
         plan.create.push({
           apiVersion: "discovery.k8s.io/v1",
           kind: "EndpointSlice",
-          metadata: { generateName: `${svc.metadata.name}-`, namespace: svc.metadata.namespace, labels, ownerReferences: [ownerRef(svc)] },
+          metadata: { generateName: `${svc.metadata.name}-`, namespace: svc.metadata.namespace, labels, ownerReferences: [ownerRef(owner)] },
           addressType: g.family,
           endpoints,
           ports,

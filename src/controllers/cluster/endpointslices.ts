@@ -21,7 +21,7 @@ import { isNamespaceTerminating } from "./api-errors.ts";
 const log = logger("endpointslice-controller");
 
 /** Writes not yet seen in the cache, per service key: slice name → resourceVersion written ("" = deleted). */
-class WriteTracker {
+export class WriteTracker {
   private pending = new Map<string, Map<string, string>>();
   record(svcKey: string, name: string, rv: string) {
     (this.pending.get(svcKey) ?? this.pending.set(svcKey, new Map()).get(svcKey)!).set(name, rv);

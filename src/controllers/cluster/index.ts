@@ -6,6 +6,7 @@
 import type { Controller } from "../types.ts";
 import { EndpointsController } from "./endpoints.ts";
 import { EndpointSliceController } from "./endpointslices.ts";
+import { EndpointSliceMirroringController } from "./endpointslice-mirroring.ts";
 import { NamespaceController } from "./namespace.ts";
 import { ServiceAccountsController } from "./serviceaccounts.ts";
 import { RootCAPublisher } from "./root-ca-publisher.ts";
@@ -19,6 +20,7 @@ export function clusterControllers(): (() => Controller)[] {
   return [
     () => new EndpointsController(),
     () => new EndpointSliceController(),
+    () => new EndpointSliceMirroringController(),
     () => new NamespaceController(),
     () => new ServiceAccountsController(),
     () => new RootCAPublisher(),

@@ -148,3 +148,20 @@ test("publishNotReadyAddresses and terminating pods", async () => {
   await eventually(() => endpoints("db"), (e) => !(e.subsets ?? []).length, 15_000, "terminating pod leaves Endpoints");
   await c.client.delete(R.pods, NS, "db-0", { gracePeriodSeconds: 0 });
 }, 60_000);
+
+test("Endpoints written by hand for a service without selector are mirrored into EndpointSlices", async () => {
+  await c.kubectl(["apply", "-f", "-"], yamlDocs(
+    { apiVersion: "v1", kind: "Service", metadata: { name: "external-db", namespace: NS }, spec: { ports: [{ name: "pg", port: 5432 }] } },
+    { apiVersion: "v1", kind: "Endpoints", metadata: { name: "external-db", namespace: NS, labels: { origin: "manual" } }, subsets: [{ addresses: [{ ip: "192.168.1.20" }], notReadyAddresses: [{ ip: "192.168.1.21" }], ports: [{ name: "pg", port: 5432 }] }] },
+  ));
+  const sl = await eventually(() => slices("external-db"), (s) => s.length === 1 && (s[0]!.endpoints ?? []).length === 2, 15_000, "mirrored slice");
+  expect(sl[0]!.metadata.labels).toMatchObject({ origin: "manual", "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io" });
+  expect(sl[0]!.metadata.ownerReferences[0]).toMatchObject({ kind: "Endpoints", name: "external-db" });
+  expect(Object.fromEntries((sl[0]!.endpoints as KObj[]).map((e) => [e.addresses[0], e.conditions.ready]))).toEqual({ "192.168.1.20": true, "192.168.1.21": false });
+  expect(sl[0]!.ports).toEqual([{ name: "pg", port: 5432, protocol: "TCP" }]);
+  // The hand-written Endpoints stay as written (the endpoints controller does not manage selectorless services).
+  expect((await endpoints("external-db")).subsets[0].addresses).toEqual([{ ip: "192.168.1.20" }]);
+
+  await c.kubectl(["label", "endpoints", "external-db", "-n", NS, "endpointslice.kubernetes.io/skip-mirror=true"]);
+  await eventually(() => slices("external-db"), (s) => s.length === 0, 15_000, "mirror removed on skip-mirror");
+}, 60_000);
