@@ -259,8 +259,19 @@ export class RaftNode {
 
   private handleReady(rd: Ready): void {
     const h = this.handler;
+    let late = rd.messages;
+    if (this.rn.state === "leader" && late.length > 0) {
+      // Like etcd's server: a leader's appends and heartbeats go out while it writes its
+      // own log (it counts itself toward a quorum only after its write, at advance());
+      // answers that promise durability (votes, append acks) still wait for the write.
+      const early = late.filter((m) => m.type === "MsgApp" || m.type === "MsgHeartbeat");
+      if (early.length > 0) {
+        late = late.filter((m) => m.type !== "MsgApp" && m.type !== "MsgHeartbeat");
+        this.transport.send(early);
+      }
+    }
     h.persist(rd);
-    if (rd.messages.length > 0) this.send(rd.messages);
+    if (late.length > 0) this.send(late);
     const confIndex = h.confIndex;
     h.apply(rd);
     if (h.confIndex !== confIndex) this.confChanged();
