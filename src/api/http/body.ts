@@ -6,6 +6,7 @@
 import YAML from "yaml";
 import { errors } from "../errors.ts";
 import type { PatchType } from "../registry/patching.ts";
+import { queryBool } from "./request-info.ts";
 
 const OBJECT_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"];
 const PATCH_TYPES: Record<string, PatchType> = {
@@ -81,7 +82,7 @@ export async function readDeleteOptions(req: Request, q: URLSearchParams): Promi
   const p = q.get("propagationPolicy");
   if (p) body.propagationPolicy = p;
   const o = q.get("orphanDependents");
-  if (o !== null) body.orphanDependents = o === "true";
+  if (o !== null) body.orphanDependents = queryBool(q, "orphanDependents");
   if (body.dryRun !== undefined && body.dryRun !== null) {
     const d = body.dryRun;
     if (!Array.isArray(d) || d.some((x) => x !== "All")) throw errors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(d)}: supported values: "All"`);

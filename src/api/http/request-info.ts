@@ -18,6 +18,17 @@ export interface RequestInfo {
   path: string;
 }
 
+/**
+ * A boolean query parameter as kube-apiserver converts it (runtime.Convert_Slice_string_To_bool):
+ * absent is false, "0" and "false" in any case are false, anything else is true. The Python
+ * client sends `watch=True`.
+ */
+export function queryBool(search: URLSearchParams, name: string): boolean {
+  const v = search.get(name);
+  if (v === null) return false;
+  return !(v === "0" || v.toLowerCase() === "false");
+}
+
 export function parseRequestInfo(method: string, path: string, search: URLSearchParams): RequestInfo {
   const parts = path.split("/").filter((p) => p !== "").map(decodeURIComponent);
   const info: RequestInfo = { isResourceRequest: false, verb: method.toLowerCase(), apiPrefix: "", group: "", version: "", rest: [], path };
@@ -70,7 +81,7 @@ export function parseRequestInfo(method: string, path: string, search: URLSearch
     switch (method) {
       case "GET":
       case "HEAD":
-        info.verb = info.name ? "get" : search.get("watch") === "true" || search.get("watch") === "1" ? "watch" : "list";
+        info.verb = info.name ? "get" : queryBool(search, "watch") ? "watch" : "list";
         break;
       case "POST":
         info.verb = "create";
