@@ -179,6 +179,39 @@ describe("status subresource", () => {
   });
 });
 
+describe("scale subresource", () => {
+  test("a merge patch of /scale applies to the latest object while status writes race it (no spurious 409)", async () => {
+    const d = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "scaled", namespace: "t" },
+      spec: { replicas: 1, selector: { matchLabels: { app: "s" } }, template: { metadata: { labels: { app: "s" } }, spec: { containers: [{ name: "c", image: "busybox" }] } } },
+    };
+    expect((await s.req("POST", "/apis/apps/v1/namespaces/t/deployments", d)).status).toBe(201);
+    let stop = false;
+    let statusWrites = 0;
+    const racer = (async () => {
+      while (!stop) {
+        const r = await s.req("PATCH", "/apis/apps/v1/namespaces/t/deployments/scaled/status", { status: { observedGeneration: statusWrites++ % 7 } }, { "Content-Type": "application/merge-patch+json" });
+        expect(r.status).toBe(200);
+      }
+    })();
+    const codes: number[] = [];
+    for (let i = 2; i < 40; i++) {
+      const r = await s.req("PATCH", "/apis/apps/v1/namespaces/t/deployments/scaled/scale", { spec: { replicas: i } }, { "Content-Type": "application/merge-patch+json" });
+      codes.push(r.status);
+    }
+    stop = true;
+    await racer;
+    expect(statusWrites).toBeGreaterThan(10);
+    expect(codes.every((c) => c === 200)).toBe(true);
+    expect((await (await s.req("GET", "/apis/apps/v1/namespaces/t/deployments/scaled")).json()).spec.replicas).toBe(39);
+    // A resourceVersion the patch itself sets is still a precondition.
+    const stale = await s.req("PATCH", "/apis/apps/v1/namespaces/t/deployments/scaled/scale", { metadata: { resourceVersion: "1" }, spec: { replicas: 2 } }, { "Content-Type": "application/merge-patch+json" });
+    expect(stale.status).toBe(409);
+  }, 30_000);
+});
+
 describe("authentication.k8s.io", () => {
   test("SelfSubjectReview is served in v1 and v1beta1 (kubectl 1.27's whoami)", async () => {
     for (const v of ["v1", "v1beta1"]) {

@@ -13,7 +13,7 @@ import { apiVersionOf } from "../registry/types.ts";
 import { toTable, partialObjectMetadata, type IncludeObject } from "../table.ts";
 import { readDeleteOptions, readObjectBody, readPatchBody } from "./body.ts";
 import { negotiateAs } from "./negotiate.ts";
-import type { RequestInfo } from "./request-info.ts";
+import { queryBool, type RequestInfo } from "./request-info.ts";
 import { json, withWarnings } from "./respond.ts";
 import { watchResponse } from "./watch-stream.ts";
 import { applyPatch } from "../registry/patching.ts";
@@ -133,7 +133,7 @@ export async function handleResource(r: ResourceRequest): Promise<Response> {
       const ctx = opContext(q, r.user, req.headers.get("user-agent"));
       const { type, patch } = await readPatchBody(req);
       if (type === "apply" && !q.get("fieldManager")) throw errors.badRequest("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch");
-      const force = q.get("force") === "true";
+      const force = queryBool(q, "force");
       const { obj, created } = await reg.patch(ns, info.name!, type, patch, ctx, { force });
       return render(entry, obj, req, q, created ? 201 : 200, ctx);
     }
@@ -159,9 +159,9 @@ async function startWatch(r: ResourceRequest, reg: GenericRegistry, ns: string |
   const q = r.url.searchParams;
   const opts: WatchOptions = {
     ...listOptions(q),
-    allowWatchBookmarks: q.get("allowWatchBookmarks") === "true",
+    allowWatchBookmarks: queryBool(q, "allowWatchBookmarks"),
     timeoutSeconds: intParam(q, "timeoutSeconds"),
-    sendInitialEvents: q.get("sendInitialEvents") === "true",
+    sendInitialEvents: queryBool(q, "sendInitialEvents"),
   };
   if (name) opts.fieldSelector = [opts.fieldSelector, `metadata.name=${name}`].filter(Boolean).join(",");
   const w = await reg.watch(ns, opts);
@@ -199,7 +199,7 @@ async function handleSubresource(r: ResourceRequest, ns: string | undefined): Pr
       case "patch": {
         const ctx = opContext(q, r.user, req.headers.get("user-agent"));
         const { type, patch } = await readPatchBody(req);
-        const { obj } = await reg.patch(ns, name, type, patch, ctx, { subresource: "status", force: q.get("force") === "true" });
+        const { obj } = await reg.patch(ns, name, type, patch, ctx, { subresource: "status", force: queryBool(q, "force") });
         return render(entry, obj, req, q, 200, ctx);
       }
     }
@@ -223,10 +223,20 @@ async function handleSubresource(r: ResourceRequest, ns: string | undefined): Pr
       case "patch": {
         const ctx = opContext(q, r.user, req.headers.get("user-agent"));
         const { type, patch } = await readPatchBody(req);
-        const current = await reg.getScale(ns, name);
         const scaleDef = { group: "autoscaling", version: "v1", kind: "Scale", plural: "scale", singular: "scale", namespaced: true };
-        const patched = applyPatch(scaleDef, current, type, patch, { manager: ctx.fieldManager ?? "", force: q.get("force") === "true", now: ctx.now });
-        return json(await reg.updateScale(ns, name, patched, ctx));
+        // Like upstream's patch handler, the patch is applied to the latest object and retried
+        // when a concurrent write (a controller's status update) wins; only a resourceVersion
+        // the patch itself sets is a precondition.
+        for (let attempt = 0; ; attempt++) {
+          const current = await reg.getScale(ns, name);
+          const patched = applyPatch(scaleDef, current, type, patch, { manager: ctx.fieldManager ?? "", force: queryBool(q, "force"), now: ctx.now });
+          const pinned = patched.metadata?.resourceVersion !== undefined && patched.metadata.resourceVersion !== current.metadata.resourceVersion;
+          try {
+            return json(await reg.updateScale(ns, name, patched, ctx));
+          } catch (e) {
+            if (pinned || attempt >= 10 || !(e instanceof ApiError && e.code === 409)) throw e;
+          }
+        }
       }
     }
     throw errors.methodNotAllowed();
