@@ -274,6 +274,7 @@ export class RaftNode {
     if (late.length > 0) this.send(late);
     const confIndex = h.confIndex;
     h.apply(rd);
+    if (rd.snapshot !== undefined) this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, rd.snapshot.metadata.index);
     if (h.confIndex !== confIndex) this.confChanged();
     this.maybeCompact();
     h.advance();
@@ -306,6 +307,10 @@ export class RaftNode {
     const applied = this.o.fsm.appliedIndex();
     if (this.snapshotEvery <= 0 || applied - this.lastSnapshotIndex < this.snapshotEvery || this.handler.confIndex > applied) return;
     const storage = this.o.storage;
+    if (applied <= storage.snapshot().metadata.index) {
+      this.lastSnapshotIndex = storage.snapshot().metadata.index;
+      return;
+    }
     // The log below `applied` may only go once state.db holds it durably.
     this.o.fsm.makeDurable();
     storage.createSnapshot(applied, this.handler.confState, LOCAL_SNAPSHOT_MARKER);

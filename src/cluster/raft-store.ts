@@ -118,6 +118,7 @@ export class RaftStore implements Store {
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly removedListeners = new Set<() => void>();
+  private readonly fatalListeners = new Set<(err: unknown) => void>();
   private readonly requestTimeoutMs: number;
 
   private constructor(private readonly o: RaftStoreOptions) {
@@ -176,9 +177,10 @@ export class RaftStore implements Store {
       onRemoved: () => {
         for (const l of this.removedListeners) l();
       },
-      onFatal: () => {
+      onFatal: (err) => {
         this.tracker.close();
         this.reads.close();
+        for (const l of this.fatalListeners) l(err);
       },
     };
     this.loadMembers();
@@ -354,6 +356,12 @@ export class RaftStore implements Store {
   onRemoved(listener: () => void): () => void {
     this.removedListeners.add(listener);
     return () => this.removedListeners.delete(listener);
+  }
+
+  /** Called when Raft stopped on an error it cannot go on after (e.g. a failed disk write). */
+  onFatal(listener: (err: unknown) => void): () => void {
+    this.fatalListeners.add(listener);
+    return () => this.fatalListeners.delete(listener);
   }
 
   /**
