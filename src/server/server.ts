@@ -252,6 +252,10 @@ export async function runServer(cfg: ServerConfig): Promise<void> {
       log.warn("this server was removed from the cluster; shutting down (empty its data dir to join again)");
       void srv.stop().finally(() => process.exit(0));
     });
+    srv.store.onFatal((err) => {
+      log.error("the raft member stopped on a fatal error; exiting", { error: err as Error });
+      void srv.stop().finally(() => process.exit(1));
+    });
   }
   log.info("kite server is ready", { kubeconfig: cfg.writeKubeconfig, node: cfg.nodeName });
   await new Promise(() => {});
