@@ -99,6 +99,7 @@ export class EndpointSliceMirroringController implements Controller {
 
   private async sync(key: string) {
     const [ns, name] = key.split("/") as [string, string];
+    if (ns === "default" && name === "kubernetes") return; // the API server's own
     if (!this.tracker.caughtUp(key, this.slices, ns)) {
       this.worker!.queue.addAfter(key, 100);
       return;

@@ -84,6 +84,8 @@ export class EndpointSliceController implements Controller {
 
   private async sync(key: string) {
     const [ns, name] = key.split("/") as [string, string];
+    // The API server keeps the `kubernetes` service's endpoints itself, slices included.
+    if (ns === "default" && name === "kubernetes") return;
     if (!this.tracker.caughtUp(key, this.slices, ns)) {
       this.worker!.queue.addAfter(key, 100);
       return;
