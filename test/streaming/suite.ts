@@ -148,6 +148,20 @@ export function streamingSuite(engine: "podman" | "docker", setup: () => Promise
       });
     }
 
+    test.skipIf(!hasKubectl("1.29"))("kubectl 1.29 exec over WebSocket when asked (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true)", async () => {
+      const r = await h.kubectl(["exec", "web", "-c", "main", "--", "sh", "-c", "echo ws; exit 4"], { version: "1.29", env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: "true" } });
+      expect(r.stdout).toBe("ws\n");
+      expect(r.code).toBe(4);
+    });
+
+    for (const version of ["1.27", "1.28"]) {
+      test.skipIf(!hasKubectl(version))(`kubectl ${version} exec (SPDY only) gets a clear error, not a hang`, async () => {
+        const r = await h.kubectl(["exec", "web", "-c", "main", "--", "true"], { version, timeoutMs: 30_000 });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain("SPDY/3.1 upgrades are not served on this listener");
+      });
+    }
+
     test("kubectl exec -i passes stdin through and closes it at EOF", async () => {
       const input = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join("\n") + "\n";
       const r = await h.kubectl(["exec", "-i", "web", "-c", "main", "--", "sh", "-c", "cat; echo done"], { stdin: input });
@@ -214,10 +228,10 @@ export function streamingSuite(engine: "podman" | "docker", setup: () => Promise
 
     // ---------------------------------------------------------------- port-forward
 
-    for (const version of ["1.32", "1.33"]) {
-      test.skipIf(!hasKubectl(version))(`kubectl ${version} port-forward: curl through it to busybox httpd`, async () => {
+    for (const [version, env] of [["1.30", { KUBECTL_PORT_FORWARD_WEBSOCKETS: "true" }], ["1.31", {}], ["1.32", {}], ["1.33", {}]] as const) {
+      test.skipIf(!hasKubectl(version))(`kubectl ${version} port-forward${Object.keys(env).length ? " (WebSocket opt-in)" : ""}: curl through it to busybox httpd`, async () => {
         const port = freePort();
-        const p = h.spawnKubectl(["port-forward", "pod/web", `${port}:8080`], { version });
+        const p = h.spawnKubectl(["port-forward", "pod/web", `${port}:8080`], { version, env });
         try {
           await readUntil(p.stdout, /Forwarding from 127\.0\.0\.1/, 15_000);
           for (let i = 0; i < 3; i++) {
@@ -227,7 +241,7 @@ export function streamingSuite(engine: "podman" | "docker", setup: () => Promise
           }
           // A port nothing listens on: kubectl reports the agent's error, the forward stays up.
           const p2 = freePort();
-          const bad = h.spawnKubectl(["port-forward", "pod/web", `${p2}:9999`], { version });
+          const bad = h.spawnKubectl(["port-forward", "pod/web", `${p2}:9999`], { version, env });
           try {
             await readUntil(bad.stdout, /Forwarding from/, 15_000);
             const c = await curl(`http://127.0.0.1:${p2}/`);

@@ -17,7 +17,7 @@ import { negotiate, offeredProtocols, streamProtocolVersions, type StreamingUpgr
 import { wsCommandHandler } from "./ws-channels.ts";
 
 export const SPDY_UNSUPPORTED =
-  "SPDY/3.1 upgrades are not served on this listener: use kubectl 1.30 or newer for exec, attach and cp (WebSocket), 1.31 or newer for port-forward, or set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true with kubectl 1.29";
+  "SPDY/3.1 upgrades are not served on this listener: use kubectl 1.30 or newer for exec, attach and cp (WebSocket) and 1.31 or newer for port-forward, or set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=true (kubectl 1.29) / KUBECTL_PORT_FORWARD_WEBSOCKETS=true (kubectl 1.30)";
 
 export function commandSubresource(kind: CommandKind, deps: { tunnels: TunnelRegistry; pods: PodReader }): SubresourceHandler {
   return {
