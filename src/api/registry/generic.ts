@@ -198,7 +198,7 @@ export class GenericRegistry {
     const obj = checkFields(this.def, this.checkTypeMeta(body), ctx);
     const meta = (obj.metadata ??= {});
     this.checkNamespace(namespace, meta);
-    if (this.def.namespaced) await this.checkNamespaceActive(namespace!);
+    if (this.def.namespaced) await this.checkNamespaceActive(namespace!, meta.name ?? meta.generateName);
     // Server-managed metadata is never taken from the client on create.
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
@@ -228,7 +228,7 @@ export class GenericRegistry {
       const res = await this.storeCall(() => this.store.create(this.key(namespace, meta.name), encodeObject(obj), lease ? { lease } : undefined));
       if (res.succeeded) {
         meta.resourceVersion = String(res.revision);
-        this.def.afterWrite?.("create", obj);
+        this.wrote("create", obj);
         return obj;
       }
       if (!generated || attempt >= 5) throw errors.alreadyExists(this.def.plural, this.def.group, meta.name);
@@ -305,7 +305,7 @@ export class GenericRegistry {
       const current = cur.kv ? decodeMutable(cur.kv) : null;
       const { obj, create } = await tryUpdate(current ? clone(current) : null);
       if (create || !current) {
-        if (this.def.namespaced) await this.checkNamespaceActive(namespace!);
+        if (this.def.namespaced) await this.checkNamespaceActive(namespace!, name);
         const m = (obj.metadata ??= {});
         delete m.resourceVersion;
         m.uid = crypto.randomUUID();
@@ -324,7 +324,7 @@ export class GenericRegistry {
         const res = await this.storeCall(() => this.store.create(key, encodeObject(obj), lease ? { lease } : undefined));
         if (!res.succeeded) continue;
         obj.metadata.resourceVersion = String(res.revision);
-        this.def.afterWrite?.("create", obj);
+        this.wrote("create", obj);
         return { obj, created: true };
       }
       let next = await this.mergeUpdate(obj, current, ctx, subresource);
@@ -336,7 +336,7 @@ export class GenericRegistry {
         const del = await this.storeCall(() => this.store.delete(key, cur.kv!.modRevision));
         if (!del.succeeded) continue;
         next.metadata.resourceVersion = String(del.revision);
-        this.def.afterWrite?.("delete", next);
+        this.wrote("delete", next);
         return { obj: next, created: false };
       }
       if (ctx.dryRun) return { obj: next, created: false };
@@ -344,7 +344,7 @@ export class GenericRegistry {
       const res = await this.storeCall(() => this.store.update(key, encodeObject(next), cur.kv!.modRevision, lease ? { lease } : undefined));
       if (!res.succeeded) continue;
       next.metadata.resourceVersion = String(res.revision);
-      this.def.afterWrite?.("update", next);
+      this.wrote("update", next);
       return { obj: next, created: false };
     }
     throw errors.conflict(this.def.plural, this.def.group, name, "too many concurrent updates; please retry");
@@ -439,7 +439,7 @@ export class GenericRegistry {
       const res = await this.storeCall(() => this.store.update(key, encodeObject(next), cur.kv!.modRevision, cur.kv!.lease ? { lease: cur.kv!.lease } : undefined));
       if (!res.succeeded) continue;
       next.metadata.resourceVersion = String(res.revision);
-      this.def.afterWrite?.("update", next);
+      this.wrote("update", next);
       return next;
     }
     throw errors.conflict(this.def.plural, this.def.group, name, "too many concurrent updates; please retry");
@@ -491,6 +491,8 @@ export class GenericRegistry {
       const cur = await this.storeCall(() => this.store.get(key));
       if (!cur.kv) throw this.notFound(name);
       const obj = decodeMutable(cur.kv);
+      const refusal = this.def.undeletable?.(obj);
+      if (refusal) throw errors.forbidden(`${this.qualified} "${name}" is forbidden: ${refusal}`);
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== obj.metadata.uid) {
         throw errors.conflict(this.def.plural, this.def.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
@@ -548,7 +550,7 @@ export class GenericRegistry {
           const res = await this.storeCall(() => this.store.update(key, encodeObject(obj), cur.kv!.modRevision, cur.kv!.lease ? { lease: cur.kv!.lease } : undefined));
           if (!res.succeeded) continue;
           m.resourceVersion = String(res.revision);
-          this.def.afterWrite?.("update", obj);
+          this.wrote("update", obj);
           return { obj, deleted: false };
         }
         if (finalizers.size > 0 || pendingOther || !(this.def.gracefulDelete && opts.gracePeriodSeconds === 0)) return { obj, deleted: false };
@@ -557,7 +559,7 @@ export class GenericRegistry {
       const res = await this.storeCall(() => this.store.delete(key, cur.kv!.modRevision));
       if (!res.succeeded) continue;
       m.resourceVersion = String(res.revision);
-      this.def.afterWrite?.("delete", obj);
+      this.wrote("delete", obj);
       return { obj, deleted: true };
     }
     throw errors.conflict(this.def.plural, this.def.group, name, "too many concurrent updates; please retry");
@@ -688,15 +690,26 @@ export class GenericRegistry {
     meta.namespace = namespace;
   }
 
-  private async checkNamespaceActive(namespace: string) {
-    const ns = await this.store.get(`/registry/namespaces/${namespace}`);
-    if (!ns.kv) throw errors.notFound("namespaces", "", namespace);
-    const o = decodeShared(ns.kv);
-    if (o.metadata?.deletionTimestamp || o.status?.phase === "Terminating") {
-      throw new ApiError(403, "Forbidden", `${this.qualified} "${"…"}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
+  private async checkNamespaceActive(namespace: string, name?: string) {
+    let state: "active" | "terminating" | "missing";
+    if (this.access.namespaceState) state = await this.access.namespaceState(namespace);
+    else {
+      const ns = await this.store.get(`/registry/namespaces/${namespace}`);
+      const o = ns.kv ? decodeShared(ns.kv) : undefined;
+      state = !o ? "missing" : o.metadata?.deletionTimestamp || o.status?.phase === "Terminating" ? "terminating" : "active";
+    }
+    if (state === "missing") throw errors.notFound("namespaces", "", namespace);
+    if (state === "terminating") {
+      throw new ApiError(403, "Forbidden", `${this.qualified} "${name ?? ""}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
         causes: [{ reason: "NamespaceTerminating", message: `namespace ${namespace} is being terminated`, field: "metadata.namespace" }],
       });
     }
+  }
+
+  /** After a successful write: the kind's hook, and the catalog's caches (namespace lifecycle). */
+  private wrote(event: "create" | "update" | "delete", obj: Obj) {
+    this.def.afterWrite?.(event, obj);
+    this.access.observeWrite?.(this.def, event, obj);
   }
 
   validate(obj: Obj, ctx: OpContext) {

@@ -113,6 +113,8 @@ export interface ResourceDef {
    * `beforeDelete` marks the object (e.g. phase Terminating); `deletionPending` keeps it stored.
    */
   beforeDelete?(obj: Obj): void;
+  /** A reason the object may not be deleted at all (403 Forbidden), or undefined. */
+  undeletable?(obj: Obj): string | undefined;
   /** Serve PUT .../finalize, which changes only spec.finalizers (Namespaces). */
   finalizeSubresource?: boolean;
   deletionPending?(obj: Obj): boolean;
@@ -137,6 +139,10 @@ export interface ResourceDef {
 export interface RegistryAccess {
   list(group: string, plural: string, namespace?: string): Promise<Obj[]>;
   get(group: string, plural: string, namespace: string | undefined, name: string): Promise<Obj | null>;
+  /** Namespace lifecycle for admission of namespaced creates (cached by the catalog). */
+  namespaceState?(name: string): Promise<"active" | "terminating" | "missing">;
+  /** Every successful write, for the catalog's caches. */
+  observeWrite?(def: ResourceDef, event: "create" | "update" | "delete", obj: Obj): void;
 }
 
 export function gvk(def: ResourceDef) {

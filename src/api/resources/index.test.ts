@@ -33,7 +33,7 @@ describe("builtinResources", () => {
       }
       if (d.virtual) expect(d.verbs).toEqual(["create"]);
     }
-    expect(defs.length).toBe(38);
+    expect(defs.length).toBe(39);
     expect(defs.some((d) => d.plural === "tokenreviews")).toBe(false);
     expect(builtinResources({ defaultUnreachableTolerationSeconds: 300, verifyToken: async () => null }).some((d) => d.plural === "tokenreviews")).toBe(true);
   });

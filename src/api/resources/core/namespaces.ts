@@ -23,6 +23,8 @@ export function validateNamespaceFinalizers(finalizers: unknown, path: string): 
   return out;
 }
 
+const IMMORTAL_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
+
 export function namespaceDef(): ResourceDef {
   return {
     group: "",
@@ -65,6 +67,8 @@ export function namespaceDef(): ResourceDef {
     // Deleting a namespace marks it Terminating; it stays until the namespace controller has
     // emptied it and removed "kubernetes" from spec.finalizers through /finalize.
     finalizeSubresource: true,
+    // Like upstream's NamespaceLifecycle admission: the system namespaces cannot be deleted.
+    undeletable: (ns: Obj) => (IMMORTAL_NAMESPACES.has(ns.metadata?.name) ? "this namespace may not be deleted" : undefined),
     beforeDelete(ns: Obj) {
       ns.status = { ...(isObj(ns.status) ? ns.status : {}), phase: "Terminating" };
     },

@@ -5,7 +5,7 @@
  * immutability rules on update, and their tables (CAPACITY, ACCESS MODES "RWO,ROX"...).
  */
 import { field } from "../../errors.ts";
-import type { Obj, OpContext, ResourceDef } from "../../registry/types.ts";
+import type { Obj, OpContext, RegistryAccess, ResourceDef } from "../../registry/types.ts";
 import { rfc3339 } from "../../registry/objects.ts";
 import { isDNS1123Subdomain } from "../../validation/meta.ts";
 import { asArray, enumValue, isObj, key, type Causes } from "../common/causes.ts";
@@ -179,13 +179,22 @@ export function pvcDef(): ResourceDef {
       }
       if (isObj(pvc.status)) canonicalizeResourceList(pvc.status.capacity);
     },
-    prepareForCreate(pvc: Obj) {
+    async prepareForCreate(pvc: Obj, _ctx: OpContext, registry: RegistryAccess) {
       pvc.status = { phase: "Pending" };
+      // DefaultStorageClass admission: a claim without a class gets the default one.
+      const spec = pvc.spec as Obj;
+      if (spec.storageClassName === undefined && !spec.volumeName) {
+        const classes = await registry.list("storage.k8s.io", "storageclasses");
+        const def = classes.find((c) => c.metadata?.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
+        if (def) spec.storageClassName = def.metadata.name;
+      }
     },
     validate: validatePVC,
     validateUpdate(pvc: Obj, old: Obj) {
       const a = structuredClone(isObj(old.spec) ? old.spec : {});
       const b = structuredClone(isObj(pvc.spec) ? pvc.spec : {});
+      // Upstream 1.28+: an unbound claim without a class may be given one (retroactive default class).
+      if (a.storageClassName === undefined && typeof b.storageClassName === "string" && !a.volumeName) a.storageClassName = b.storageClassName;
       // Binding sets volumeName once; bound claims may be resized.
       if (!a.volumeName && b.volumeName) a.volumeName = b.volumeName;
       const bound = Boolean(old.spec?.volumeName) || old.status?.phase === "Bound";
