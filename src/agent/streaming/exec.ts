@@ -109,7 +109,11 @@ export async function serveExec(stream: TunnelStream, runtime: ContainerRuntime,
     exitCode = await session.exited;
     await outputs;
   } catch (e) {
-    session.close();
+    try {
+      session.close();
+    } catch {
+      /* already ended */
+    }
     if (stream.isOpen) stream.exit({ error: toRemoteStatus(e) });
     return;
   }
