@@ -1,12 +1,13 @@
 /**
- * bun run bench:store [--duration 10] [--quick] [--levels 1,16,64,256] [--only kite|etcd] [--in-process] [--json out.json]
+ * bun run bench:store [--duration 10] [--quick] [--levels 1,16,64,256] [--only kite|etcd] [--in-process] [--servers 1|3] [--json out.json]
  *
  * Writes with 1, 16, 64 and 256 concurrent writers for a fixed time each,
  * against kite and against a real etcd 3.4 started here on loopback, and
  * prints writes/s and p50/p99 latency side by side with the ratio kite/etcd.
  * kite is driven the way a client sees it: over HTTPS through its API server, each
  * write creating a ConfigMap (`--in-process` drives the Store interface directly instead,
- * labelled as such).
+ * labelled as such). `--servers 3` compares 3 kite servers in one Raft cluster with a
+ * 3-member etcd cluster, both written through their leader (bench/lib/kite-cluster.ts).
  */
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -14,6 +15,7 @@ import { parseArgs } from "node:util";
 import { etcdGatewayDriver, kiteApiDriver, kiteInProcessDriver, type WriteDriver } from "./lib/drivers.ts";
 import { startKiteSingle } from "./lib/kite-single.ts";
 import { startEtcd, type EtcdHandle } from "./lib/etcd.ts";
+import { startEtcdCluster, startKiteCluster } from "./lib/kite-cluster.ts";
 import { runLoad, type LoadResult } from "./lib/load.ts";
 
 const { values: args } = parseArgs({
@@ -24,9 +26,15 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     json: { type: "string" },
     "in-process": { type: "boolean", default: false },
+    servers: { type: "string", default: "1" },
   },
 });
-const kiteDriver = (): WriteDriver => (args["in-process"] ? kiteInProcessDriver() : kiteApiDriver(startKiteSingle));
+const cluster = args.servers === "3";
+if (args.servers !== "1" && !cluster) {
+  console.error("--servers must be 1 or 3");
+  process.exit(2);
+}
+const kiteDriver = (): WriteDriver => (cluster ? kiteApiDriver(startKiteCluster) : args["in-process"] ? kiteInProcessDriver() : kiteApiDriver(startKiteSingle));
 const durationS = Number(args.duration ?? (args.quick ? 2 : 10));
 const warmupMs = args.quick ? 500 : 1000;
 const levels = args.levels!.split(",").map(Number);
@@ -71,7 +79,7 @@ try {
   const kite = args.only === "etcd" ? null : { label: kiteDriver().label, results: [] as LoadResult[] };
   let etcdRun: { label: string; results: LoadResult[] } | null = null;
   if (args.only !== "kite") {
-    etcd = await startEtcd();
+    etcd = cluster ? await startEtcdCluster(3) : await startEtcd();
     console.error(`etcd ${etcd.version} at ${etcd.url}`);
     etcdRun = { label: etcdGatewayDriver(etcd.url).label, results: [] };
   }
@@ -85,6 +93,7 @@ try {
   lines.push(`store write benchmark: ${durationS} s per level after ${warmupMs} ms warm-up, 256-byte values, ${new Date().toISOString()}`);
   if (kite) lines.push(`  ${kite.label}`);
   if (etcdRun) lines.push(`  ${etcdRun.label}`);
+  if (cluster) lines.push("  --servers 3: kite = 3 kite servers in one Raft cluster, etcd = 3 members; both written through their leader");
   lines.push("");
   lines.push(
     ["writers", "kite w/s", "p50 ms", "p99 ms", "cores", "etcd w/s", "p50 ms", "p99 ms", "cores", "kite/etcd"].map((h) => h.padStart(10)).join(""),
