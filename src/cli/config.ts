@@ -40,6 +40,8 @@ export interface ServerConfig extends CommonConfig {
   writeKubeconfig: string;
   writeKubeconfigMode: number;
   disableAgent: boolean;
+  disableScheduler: boolean;
+  disableControllerManager: boolean;
   nodeMonitorGracePeriod: number;
   defaultUnreachableTolerationSeconds: number;
 }
@@ -244,6 +246,8 @@ export function resolveServerConfig(cliOpts: Raw, env: Record<string, string | u
     writeKubeconfig: resolve((raw["write-kubeconfig"] as string | undefined) ?? (isRoot() ? "/etc/kite/kite.yaml" : join(c.dataDir, "kite.yaml"))),
     writeKubeconfigMode: parseInt(modeStr, 8),
     disableAgent: Boolean(raw["disable-agent"]),
+    disableScheduler: Boolean(raw["disable-scheduler"]),
+    disableControllerManager: Boolean(raw["disable-controller-manager"]),
     nodeMonitorGracePeriod: grace,
     defaultUnreachableTolerationSeconds: tol,
   };

@@ -40,6 +40,8 @@ export const FLAGS: FlagDef[] = [
   { name: "write-kubeconfig", short: "o", type: "string", env: "KITE_KUBECONFIG_OUTPUT", roles: ["server"], help: "Write the admin kubeconfig to this file", defaultText: "/etc/kite/kite.yaml as root, <data-dir>/kite.yaml otherwise" },
   { name: "write-kubeconfig-mode", type: "string", env: "KITE_KUBECONFIG_MODE", roles: ["server"], help: "File mode of the admin kubeconfig (octal)", default: "0600" },
   { name: "disable-agent", type: "bool", env: "KITE_DISABLE_AGENT", roles: ["server"], help: "Do not run an agent (no pods on this server)" },
+  { name: "disable-scheduler", type: "bool", env: "KITE_DISABLE_SCHEDULER", roles: ["server"], help: "Do not run the scheduler on this server" },
+  { name: "disable-controller-manager", type: "bool", env: "KITE_DISABLE_CONTROLLER_MANAGER", roles: ["server"], help: "Do not run the controllers (and scheduler) on this server" },
   { name: "container-runtime", type: "string", env: "KITE_CONTAINER_RUNTIME", roles: ["server", "agent"], help: "Container runtime CLI: podman or docker", defaultText: "auto-detected" },
   { name: "node-monitor-grace-period", type: "int", env: "KITE_NODE_MONITOR_GRACE_PERIOD", roles: ["server"], help: "Seconds without a heartbeat before a node is marked NotReady", default: 40 },
   { name: "default-unreachable-toleration-seconds", type: "int", env: "KITE_DEFAULT_UNREACHABLE_TOLERATION_SECONDS", roles: ["server"], help: "Seconds pods tolerate an unreachable/not-ready node before eviction", default: 300 },

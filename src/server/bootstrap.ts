@@ -51,16 +51,47 @@ export async function reconcileEndpoints(catalog: Catalog, opts: { advertiseAddr
       if (!(err instanceof ApiError && err.code === 404)) throw err;
     }
     const addrs: Obj[] = cur?.subsets?.[0]?.addresses ?? [];
-    if (addrs.some((a) => a.ip === opts.advertiseAddress) && cur?.subsets?.[0]?.ports?.[0]?.port === opts.port) return;
+    if (addrs.some((a) => a.ip === opts.advertiseAddress) && cur?.subsets?.[0]?.ports?.[0]?.port === opts.port) {
+      await reconcileEndpointSlice(catalog, addrs.map((a) => a.ip as string), opts.port);
+      return;
+    }
     const next: Obj = {
       apiVersion: "v1",
       kind: "Endpoints",
-      metadata: { name: "kubernetes", namespace: "default", ...(cur ? { resourceVersion: cur.metadata.resourceVersion } : {}) },
+      // The endpointslice mirroring controller must leave the apiserver's own Endpoints alone.
+      metadata: { name: "kubernetes", namespace: "default", labels: { "endpointslice.kubernetes.io/skip-mirror": "true" }, ...(cur ? { resourceVersion: cur.metadata.resourceVersion } : {}) },
       subsets: [{ addresses: [...addrs.filter((a) => a.ip !== opts.advertiseAddress), { ip: opts.advertiseAddress }], ports: [{ name: "https", port: opts.port, protocol: "TCP" }] }],
     };
     try {
       if (cur) await e.registry.update("default", "kubernetes", next, ctx);
       else await e.registry.create("default", next, ctx);
+      await reconcileEndpointSlice(catalog, next.subsets[0].addresses.map((a: Obj) => a.ip as string), opts.port);
+      return;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 409) continue;
+      throw err;
+    }
+  }
+}
+
+/** The `kubernetes` EndpointSlice, kept equal to the Endpoints (as kube-apiserver's reconciler does). */
+export async function reconcileEndpointSlice(catalog: Catalog, ips: string[], port: number) {
+  const e = catalog.lookupResource("discovery.k8s.io", "endpointslices");
+  if (!e) return;
+  const ctx = systemContext();
+  const desired = (rv?: string): Obj => ({
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: "kubernetes", namespace: "default", labels: { "kubernetes.io/service-name": "kubernetes", "endpointslice.kubernetes.io/managed-by": "kite-apiserver" }, ...(rv ? { resourceVersion: rv } : {}) },
+    addressType: "IPv4",
+    endpoints: [...ips].sort().map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+    ports: [{ name: "https", port, protocol: "TCP" }],
+  });
+  for (let i = 0; i < 5; i++) {
+    const cur = await catalog.get("discovery.k8s.io", "endpointslices", "default", "kubernetes");
+    try {
+      if (!cur) await e.registry.create("default", desired(), ctx);
+      else await e.registry.update("default", "kubernetes", desired(cur.metadata.resourceVersion), ctx);
       return;
     } catch (err) {
       if (err instanceof ApiError && err.code === 409) continue;

@@ -171,7 +171,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   await putCredential(store, controllerToken, { username: "system:kube-controller-manager", groups: ["system:masters"] });
   const controllerClient = internalClient(controllerToken, `kite-controller-manager/v${KITE_VERSION}`);
   await seedPriorityClasses(catalog);
-  const scheduler = schedulerController();
+  const scheduler = cfg.disableScheduler ? null : schedulerController();
   const manager = new ControllerManager(controllerClient, [...builtinControllers(), ...(scheduler ? [() => scheduler] : [])], {
     leaseName: "kite-controller-manager",
     identity: `${cfg.nodeName}_${crypto.randomUUID().slice(0, 8)}`,
@@ -179,8 +179,10 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     hostName: cfg.nodeName,
     dataDir: cfg.dataDir,
   });
-  manager.start();
-  closers.push(() => manager.stop());
+  if (!cfg.disableControllerManager) {
+    manager.start();
+    closers.push(() => manager.stop());
+  }
 
   if (!cfg.disableAgent) {
     const nodeToken = await stableToken(join(paths.server, "cred", "node.token"));
