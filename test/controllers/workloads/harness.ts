@@ -35,9 +35,9 @@ export function clientFor(server: KiteServer): KubeClient {
 }
 
 /** WL_DEBUG=1 runs the server with --debug and prints its log on stop (for diagnosing a failure). */
-export async function startCluster(): Promise<Cluster> {
+export async function startCluster(opts: { env?: Record<string, string> } = {}): Promise<Cluster> {
   const debug = Boolean(process.env.WL_DEBUG);
-  const server = await startServer(debug ? { args: ["--debug"] } : {});
+  const server = await startServer({ env: opts.env, ...(debug ? { args: ["--debug"] } : {}) });
   const client = clientFor(server);
   const kubectl = (args: string[], opts?: { stdin?: string; timeoutMs?: number }) => server.kubectl(args, opts);
   return {
