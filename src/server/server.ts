@@ -33,6 +33,7 @@ import { attachSubresources } from "./subresources.ts";
 import { mountJoinRoutes } from "./join.ts";
 // --- streaming (logs/exec/attach/port-forward over agent tunnels; owner: api/streaming) ---
 import { mountTunnelRoute, podStreamingSubresources, TunnelRegistry } from "../api/streaming/index.ts";
+import { startTunnel } from "../agent/streaming/index.ts";
 // --- end streaming ---
 import { KubeClient } from "../client/client.ts";
 import { ControllerManager } from "../controllers/manager.ts";
@@ -198,6 +199,10 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       runtime: cfg.containerRuntime,
     });
     closers.push(() => agent.stop());
+    // --- streaming: the built-in agent dials every server's tunnel endpoint, like `kite agent` ---
+    const agentTunnel = startTunnel({ nodeName: cfg.nodeName, servers: () => store.members().map((m) => m.url), token: nodeToken, caPem: serving.caPem, runtime: () => agent.runtime });
+    closers.push(() => agentTunnel.stop());
+    // --- end streaming ---
   }
   ready = true;
   // Runs first on shutdown: a leader hands over before its API (and peer port) goes away.

@@ -29,6 +29,9 @@ export interface StreamingDeps {
   locator: PodLocator;
 }
 
+/** The engine, or a getter for an engine detected later (null while none answers). */
+export type RuntimeSource = ContainerRuntime | (() => ContainerRuntime | null);
+
 /** Answers one stream opened by a server. Never throws. */
 export function serveStream(stream: TunnelStream, deps: StreamingDeps): void {
   const r = stream.request;
@@ -59,8 +62,8 @@ export interface TunnelAgentOptions {
   token: string;
   /** Cluster CA to verify the servers. */
   caPem?: string;
-  runtime: ContainerRuntime;
-  /** Defaults to the label-based locator over `runtime`. */
+  runtime: RuntimeSource;
+  /** Defaults to the label-based locator over the runtime. */
   locator?: PodLocator;
   refreshMs?: number;
   /** Sees every stream before it is served (metrics, tests). */
@@ -76,8 +79,26 @@ export interface TunnelAgent {
   stop(): Promise<void>;
 }
 
+/**
+ * The per-stream handler for a node: resolves the engine when the stream arrives (it may be
+ * detected after the tunnel is up) and refuses with 503 while there is none.
+ */
+export function streamHandler(nodeName: string, runtime: RuntimeSource, locator?: PodLocator, observe?: (s: TunnelStream) => void): (s: TunnelStream) => void {
+  let cached: { rt: ContainerRuntime; deps: StreamingDeps } | null = null;
+  return (s) => {
+    observe?.(s);
+    const rt = typeof runtime === "function" ? runtime() : runtime;
+    if (!rt) {
+      s.reject({ code: 503, reason: "ServiceUnavailable", message: `the container runtime of node "${nodeName}" is not available` });
+      return;
+    }
+    if (cached?.rt !== rt) cached = { rt, deps: { runtime: rt, locator: locator ?? runtimeLocator(rt, nodeName) } };
+    serveStream(s, cached.deps);
+  };
+}
+
 export function startTunnel(opts: TunnelAgentOptions): TunnelAgent {
-  const deps: StreamingDeps = { runtime: opts.runtime, locator: opts.locator ?? runtimeLocator(opts.runtime, opts.nodeName) };
+  const onStream = streamHandler(opts.nodeName, opts.runtime, opts.locator, opts.observe);
   const dialers = new Map<string, TunnelDialer>();
   const list = () => [...new Set(typeof opts.servers === "function" ? opts.servers() : opts.servers)];
   const sync = () => {
@@ -90,10 +111,7 @@ export function startTunnel(opts: TunnelAgentOptions): TunnelAgent {
         caPem: opts.caPem,
         minBackoffMs: opts.minBackoffMs,
         maxBackoffMs: opts.maxBackoffMs,
-        onStream: (s) => {
-          opts.observe?.(s);
-          serveStream(s, deps);
-        },
+        onStream,
       });
       dialers.set(url, d.start());
     }
