@@ -212,15 +212,19 @@ export class RaftNode {
   }
 
   /**
-   * The leader's connection to us closed (usually: its process died). Shorten this
-   * election's randomized timeout to [e, e+3) ticks; PreVote and the other members'
-   * leader leases still keep a live leader in place.
+   * The leader's connection to us closed (usually: its process died, and the kernel
+   * closed its sockets). Forget that leader (etcd's ForgetLeader: its lease no longer
+   * keeps us from granting votes) and campaign after 1-4 ticks instead of a full
+   * election timeout. If the leader is in fact alive, PreVote fails against members that
+   * still hear from it and its next heartbeat makes it our leader again; no term changes.
    */
   private peerDown(id: number): void {
     const r = this.rn.raft;
     if (this.stopped || r.state !== "follower" || r.lead !== id) return;
-    const quick = r.electionTimeout + Math.floor(Math.random() * 3);
-    if (r.randomizedElectionTimeout > quick) r.randomizedElectionTimeout = quick;
+    log.info("lost the leader's connection; starting a quick election", { leader: id.toString(16) });
+    this.withNode(() => this.rn.forgetLeader());
+    r.electionElapsed = 0;
+    r.randomizedElectionTimeout = 1 + Math.floor(Math.random() * 4);
   }
 
   private softState(ss: SoftState): void {
