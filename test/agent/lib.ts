@@ -33,7 +33,7 @@ export async function cleanupNode(rt: ContainerRuntime, nodeName: string): Promi
   for (const c of await rt.listContainers(filter).catch(() => [])) await rt.removeContainer(c.id).catch(() => {});
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 90_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
