@@ -354,6 +354,9 @@ export class PeerTransport implements RaftTransport {
   unblock(id: number): void {
     this.blocked.delete(id);
   }
+  blockedPeers(): number[] {
+    return [...this.blocked];
+  }
 
   close(): void {
     if (this.closed) return;

@@ -7,7 +7,10 @@
  *   forwards the request to the leader);
  * - `GET /kite/v1/members` (admin): members with role and leader;
  * - `DELETE /kite/v1/members/<name>` (admin): removes a server from the quorum (also
- *   done by deleting the server's Node, see node-removal.ts).
+ *   done by deleting the server's Node, see node-removal.ts);
+ * - `POST /kite/v1/raft/faults` (admin, only with KITE_TEST_FAULTS=1 in the environment):
+ *   `{"block": [<member id hex>...], "unblock": [...]}` cuts or restores this server's
+ *   Raft links to those members, for fault-injection tests (network partitions).
  */
 import type { Hono } from "hono";
 import type { Env } from "../api/app.ts";
@@ -24,6 +27,7 @@ import { presentedSecret } from "./join.ts";
 const log = logger("cluster");
 
 export const MEMBERS_PATH = "/kite/v1/members";
+export const FAULTS_PATH = "/kite/v1/raft/faults";
 
 export interface ClusterRouteDeps {
   store: RaftStore;
@@ -80,6 +84,18 @@ export function mountClusterRoutes(app: Hono<Env>, deps: ClusterRouteDeps): void
     if (!(await deps.isAdmin(c.req.raw))) return errorResponse(errors.forbidden("only cluster admins may list members"));
     return json({ clusterId: deps.clusterId, members: store.members() });
   });
+
+  if (process.env.KITE_TEST_FAULTS === "1") {
+    log.warn("fault injection is enabled (KITE_TEST_FAULTS=1): never in production");
+    app.post(FAULTS_PATH, async (c) => {
+      if (!(await deps.isAdmin(c.req.raw))) return errorResponse(errors.forbidden("only cluster admins may inject faults"));
+      const body = (await c.req.json().catch(() => ({}))) as { block?: string[]; unblock?: string[] };
+      const ids = (xs: unknown) => (Array.isArray(xs) ? xs.map((x) => parseInt(String(x), 16)).filter((n) => Number.isSafeInteger(n) && n > 0) : []);
+      for (const id of ids(body.block)) store.node.transport.block(id);
+      for (const id of ids(body.unblock)) store.node.transport.unblock(id);
+      return json({ blocked: store.node.transport.blockedPeers().map((id) => id.toString(16)) });
+    });
+  }
 
   app.delete(`${MEMBERS_PATH}/:name`, async (c) => {
     try {

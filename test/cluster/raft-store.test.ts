@@ -101,6 +101,25 @@ describe("RaftStore cluster", () => {
     }
   }, 30_000);
 
+  it("a leader cut off by the transport's fault hook is replaced, and follows when the links heal", async () => {
+    c = await startInProcessCluster(3);
+    const leader = await c.waitLeader();
+    const others = c.members.filter((m) => m !== leader);
+    for (const o of others) {
+      leader.store.node.transport.block(o.id);
+      o.store.node.transport.block(leader.id);
+    }
+    await until(() => others.some((o) => o.store.node.isLeader), 5000, "a new leader among the others");
+    expect((await others[0]!.store.create("/part/w", "1")).succeeded).toBe(true);
+    await until(() => !leader.store.node.isLeader, 5000, "the old leader to step down (CheckQuorum)");
+    for (const o of others) {
+      leader.store.node.transport.unblock(o.id);
+      o.store.node.transport.unblock(leader.id);
+    }
+    await until(async () => (await leader.store.get("/part/w").catch(() => ({ kv: null }))).kv !== null, 5000, "the old leader to catch up");
+    expect(leader.store.node.isLeader).toBe(false);
+  }, 30_000);
+
   it("serves many concurrent linearizable reads with few ReadIndex rounds", async () => {
     c = await startInProcessCluster(3);
     const leader = await c.waitLeader();
