@@ -104,3 +104,36 @@ export class EventLimiter {
     return false;
   }
 }
+
+/**
+ * client-go's EventSourceObjectSpamFilter for one component: per object, a burst of 25
+ * events, then one per 5 minutes — an unschedulable pod retried on every cluster change
+ * does not write an event each time.
+ */
+export class SpamFilter {
+  private buckets = new Map<string, { tokens: number; last: number }>();
+
+  constructor(
+    private readonly burst = 25,
+    private readonly refillMs = 300_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  allow(key: string): boolean {
+    const t = this.now();
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= 50_000) this.buckets.clear();
+      this.buckets.set(key, (b = { tokens: this.burst, last: t }));
+    }
+    b.tokens = Math.min(this.burst, b.tokens + (t - b.last) / this.refillMs);
+    b.last = t;
+    if (b.tokens < 1) return false;
+    b.tokens--;
+    return true;
+  }
+
+  forget(key: string) {
+    this.buckets.delete(key);
+  }
+}

@@ -35,6 +35,9 @@ export class SchedulerCache implements Snapshot {
   private order: NodeInfo[] = [];
   private orderDirty = true;
   readonly counts: PodCountIndex;
+  affinityPods = 0;
+  requiredAntiAffinityPods = 0;
+  private readonly softTainted = new Set<string>();
   namespaceLabelsFn: (ns: string) => Labels | undefined = () => undefined;
 
   constructor() {
@@ -53,6 +56,10 @@ export class SchedulerCache implements Snapshot {
 
   get(name: string): NodeInfo | undefined {
     return this.infos.get(name);
+  }
+
+  get preferNoScheduleNodes(): number {
+    return this.softTainted.size;
   }
 
   namespaceLabels(ns: string): Labels {
@@ -107,6 +114,8 @@ export class SchedulerCache implements Snapshot {
     if (!info) this.infos.set(name, (info = new NodeInfo(name)));
     const hadNode = !!info.node;
     info.setNode(node);
+    if (info.taints.some((t) => t.effect === "PreferNoSchedule")) this.softTainted.add(name);
+    else this.softTainted.delete(name);
     const z = zoneOf(node);
     if (!hadNode || this.zones.get(name) !== z) {
       this.placeInZone(name, z);
@@ -119,6 +128,7 @@ export class SchedulerCache implements Snapshot {
     const info = this.infos.get(name);
     if (!info) return;
     info.clearNode();
+    this.softTainted.delete(name);
     this.placeInZone(name, undefined);
     // Pods on a deleted node still hold their place until they are deleted themselves.
     if (info.pods.size === 0) this.infos.delete(name);
@@ -136,12 +146,18 @@ export class SchedulerCache implements Snapshot {
     if (!n) this.infos.set(node, (n = new NodeInfo(node)));
     n.addPod(info);
     this.counts.onAdd(node, info);
+    if (info.hasAffinity) this.affinityPods++;
+    if (info.requiredAntiAffinity) this.requiredAntiAffinityPods++;
   }
 
   private unplace(s: PodState) {
     const n = this.infos.get(s.node);
     if (!n) return;
-    if (n.removePod(s.info)) this.counts.onRemove(s.node, s.info);
+    if (n.removePod(s.info)) {
+      this.counts.onRemove(s.node, s.info);
+      if (s.info.hasAffinity) this.affinityPods--;
+      if (s.info.requiredAntiAffinity) this.requiredAntiAffinityPods--;
+    }
     if (!n.node && n.pods.size === 0) this.infos.delete(s.node);
   }
 
@@ -220,6 +236,9 @@ export class SchedulerCache implements Snapshot {
     this.podStates.clear();
     this.zones.clear();
     this.zoneNodes.clear();
+    this.softTainted.clear();
+    this.affinityPods = 0;
+    this.requiredAntiAffinityPods = 0;
     this.counts.clear();
     this.order = [];
     this.orderDirty = true;

@@ -20,6 +20,11 @@ export interface Snapshot {
   readonly nodes: readonly NodeInfo[];
   get(name: string): NodeInfo | undefined;
   readonly counts: PodCountIndex;
+  /** Placed pods with any (anti-)affinity term, and with required anti-affinity (plugins skip work when 0). */
+  readonly affinityPods: number;
+  readonly requiredAntiAffinityPods: number;
+  /** Nodes with a PreferNoSchedule taint (TaintToleration scoring is uniform without any). */
+  readonly preferNoScheduleNodes: number;
   /** Labels of a namespace ({} if unknown). */
   namespaceLabels(namespace: string): Labels;
 }

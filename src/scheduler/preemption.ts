@@ -38,14 +38,17 @@ export interface PreemptionOutcome {
   candidate?: Candidate;
 }
 
+const NONE: readonly PodInfo[] = Object.freeze([]);
+
 /** Pods nominated to nodes (status.nominatedNodeName, or set by our own preemption before the status shows). */
 export class NominatedPods implements Nominator {
   private byNode = new Map<string, Map<string, PodInfo>>();
   private nodeOf = new Map<string, string>();
 
   nominatedPods(node: string): readonly PodInfo[] {
+    if (this.byNode.size === 0) return NONE;
     const m = this.byNode.get(node);
-    return m ? [...m.values()] : [];
+    return m ? [...m.values()] : NONE;
   }
 
   /** Record (or clear, with "") the node a pending pod is nominated to. */

@@ -15,7 +15,7 @@ import { R, type GVR } from "../client/resources.ts";
 import type { Controller, ControllerContext } from "../controllers/types.ts";
 import { logger } from "../util/log.ts";
 import { Algorithm, FitError, ScheduleError } from "./algorithm.ts";
-import { bindPod, conditionPatch, EventLimiter, patchPodStatus, preemptVictim, truncateMessage } from "./api-writes.ts";
+import { bindPod, conditionPatch, EventLimiter, patchPodStatus, preemptVictim, SpamFilter, truncateMessage } from "./api-writes.ts";
 import { SchedulerCache } from "./cache.ts";
 import { anyNodeChange, nodeChange } from "./cluster-events.ts";
 import { CycleState } from "./framework.ts";
@@ -80,8 +80,11 @@ export class Scheduler implements Controller {
   private bindWaiters: (() => void)[] = [];
   private binds = new Set<Promise<void>>();
   private limiter!: EventLimiter;
+  private spam = new SpamFilter();
   private inf!: Record<"nodes" | "pods" | "pvcs" | "pvs" | "classes" | "namespaces" | "services" | "replicasets" | "statefulsets" | "pdbs", Informer>;
   private handlers: [Informer, InformerHandlers][] = [];
+  private statsTimer?: ReturnType<typeof setTimeout>;
+  private loggedAttempts = 0;
 
   constructor(readonly opts: SchedulerOptions = {}) {}
 
@@ -98,6 +101,7 @@ export class Scheduler implements Controller {
     this.recorder = ctx.recorder(this.opts.schedulerName ?? DEFAULT_SCHEDULER_NAME);
     const rate = this.opts.scheduledEventsPerSecond ?? 200;
     this.limiter = new EventLimiter(rate, rate * 2);
+    this.spam = new SpamFilter();
     const i = ctx.informers;
     this.inf = {
       nodes: i.for(R.nodes),
@@ -140,6 +144,8 @@ export class Scheduler implements Controller {
     this.queue.close();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    if (this.statsTimer) clearTimeout(this.statsTimer);
+    this.statsTimer = undefined;
     for (const w of this.bindWaiters.splice(0)) w();
     await this.loopDone;
     await Promise.allSettled([...this.binds]);
@@ -153,6 +159,7 @@ export class Scheduler implements Controller {
   private logStats() {
     const s = this.stats;
     if (s.attempts === 0) return;
+    this.loggedAttempts = s.attempts;
     log.info("scheduling stats", { ...s, cycleMs: Math.round(s.cycleMs), pending: JSON.stringify(this.queue.sizes()), droppedScheduledEvents: this.limiter.dropped });
   }
 
@@ -260,6 +267,7 @@ export class Scheduler implements Controller {
 
   private podDeleted(pod: KObj) {
     const uid = String(pod.metadata?.uid ?? "");
+    this.spam.forget(uid);
     this.queue.delete(uid);
     this.nominator.delete(uid);
     if (!this.cache.isAssumed(uid)) {
@@ -300,9 +308,10 @@ export class Scheduler implements Controller {
 
   private async waitForCaches() {
     const { nodes, pods, ...rest } = this.inf;
-    await Promise.all([nodes.waitForSync(), pods.waitForSync()]);
+    const stopped = new Promise<void>((r) => this.abort.signal.addEventListener("abort", () => r(), { once: true }));
+    await Promise.race([Promise.all([nodes.waitForSync(), pods.waitForSync()]), stopped]);
     // The others are small; do not block forever on one that cannot list.
-    await Promise.race([Promise.all(Object.values(rest).map((i) => i.waitForSync())), Bun.sleep(10_000)]);
+    await Promise.race([Promise.all(Object.values(rest).map((i) => i.waitForSync())), Bun.sleep(10_000), stopped]);
   }
 
   private async loop() {
@@ -374,6 +383,7 @@ export class Scheduler implements Controller {
       }
       await bindPod(this.ctx!.client, pod, node);
       this.queue.done(pod.uid);
+      this.spam.forget(pod.uid);
       this.stats.scheduled++;
       if (this.limiter.take()) this.recorder?.event(pod.pod, "Normal", "Scheduled", `Successfully assigned ${pod.namespace}/${pod.name} to ${node}`);
     } catch (e) {
@@ -391,7 +401,17 @@ export class Scheduler implements Controller {
     } finally {
       this.bindsInFlight--;
       this.bindWaiters.shift()?.();
+      if (this.bindsInFlight === 0 && this.queue.sizes().active === 0) this.logStatsSoon();
     }
+  }
+
+  /** A burst is over: log the totals once things stay quiet for a second. */
+  private logStatsSoon() {
+    if (this.statsTimer) clearTimeout(this.statsTimer);
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = undefined;
+      if (this.running && this.bindsInFlight === 0 && this.stats.attempts !== this.loggedAttempts) this.logStats();
+    }, 1000);
   }
 
   private onScheduleFailure(q: QueuedPod, state: CycleState, e: unknown) {
@@ -433,7 +453,7 @@ export class Scheduler implements Controller {
     }
     if (plugins === null) this.queue.requeueBackoff(q);
     else this.queue.requeueUnschedulable(q, plugins);
-    this.recorder?.event(cur, "Warning", "FailedScheduling", truncateMessage(message));
+    if (this.spam.allow(pod.uid)) this.recorder?.event(cur, "Warning", "FailedScheduling", truncateMessage(message));
     const patch = conditionPatch(cur, { reason, message }, nominated, new Date());
     if (patch) void patchPodStatus(this.ctx!.client, pod, patch).catch((e) => log.debug("status patch failed", { pod: pod.key, error: e as Error }));
   }

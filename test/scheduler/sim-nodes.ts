@@ -102,6 +102,7 @@ export class Heartbeats {
   private i = 0;
   renewals = 0;
   failures = 0;
+  lastError = "";
 
   constructor(
     private readonly client: KubeClient,
@@ -119,7 +120,10 @@ export class Heartbeats {
         this.client
           .patch(R.leases, NODE_LEASE_NAMESPACE, name, { spec: { renewTime } })
           .then(() => this.renewals++)
-          .catch(() => this.failures++);
+          .catch((e: Error) => {
+            this.failures++;
+            this.lastError = e.message;
+          });
       }
     }, tickMs);
   }

@@ -90,6 +90,7 @@ class FilterState {
 /** Nodes hosting at least one pod with required anti-affinity. */
 function nodesWithRequiredAnti(snap: Snapshot): NodeInfo[] {
   const out: NodeInfo[] = [];
+  if (snap.requiredAntiAffinityPods === 0) return out;
   for (const n of snap.nodes) if (n.podsWithRequiredAntiAffinity.size) out.push(n);
   return out;
 }
@@ -162,6 +163,7 @@ function satisfiesExistingAntiAffinity(s: FilterState, node: NodeInfo): boolean 
 export const interPodAffinityFilter: FilterPlugin = {
   name: NAME,
   preFilter(state, pod, snap) {
+    if (snap.requiredAntiAffinityPods === 0 && !pod.requiredAffinity && !pod.requiredAntiAffinity) return SKIP;
     const s = computeAffinityFilterState(pod, snap);
     if (s.existingAnti.size === 0 && !pod.requiredAffinity && !pod.requiredAntiAffinity) return SKIP;
     state.write(FILTER_KEY, s);
@@ -227,7 +229,7 @@ export function computeTopologyScore(pod: PodInfo, snap: Snapshot, hardWeight: n
   preferredByCounts(ts, pod.preferredAffinity, 1, snap);
   preferredByCounts(ts, pod.preferredAntiAffinity, -1, snap);
   const nsLabels = snap.namespaceLabels(pod.namespace);
-  for (const node of snap.nodes) {
+  for (const node of snap.affinityPods ? snap.nodes : []) {
     if (node.podsWithAffinity.size === 0) continue;
     for (const p of node.podsWithAffinity) {
       if (hardWeight > 0) existingTerms(ts, p.requiredAffinity, () => hardWeight, pod, nsLabels, node);
@@ -249,7 +251,7 @@ export function interPodAffinityScore(opts: AffinityScoreOptions = {}): ScorePlu
     weight: 2,
     preScore(state, pod, _nodes, snap) {
       const hasPreferred = !!(pod.preferredAffinity || pod.preferredAntiAffinity);
-      if (!hasPreferred && !snap.nodes.some((n) => n.podsWithAffinity.size > 0)) return false;
+      if (!hasPreferred && snap.affinityPods === 0) return false;
       const ts = computeTopologyScore(pod, snap, hardWeight);
       if (ts.size === 0) return false;
       state.write(SCORE_KEY, ts);

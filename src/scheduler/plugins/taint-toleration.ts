@@ -45,7 +45,9 @@ export function countIntolerableTaintsPreferNoSchedule(taints: readonly Taint[],
 export const taintTolerationScore: ScorePlugin = {
   name: NAME,
   weight: 3,
-  preScore(state, pod) {
+  preScore(state, pod, _nodes, snap) {
+    // Without PreferNoSchedule taints every node scores 100: skipping keeps the ranking.
+    if (snap.preferNoScheduleNodes === 0) return false;
     // Only tolerations with effect PreferNoSchedule or empty are considered.
     state.write(PREFER_KEY, pod.tolerations.filter((t) => t.effect === "" || t.effect === "PreferNoSchedule"));
     return true;
