@@ -299,10 +299,15 @@ function withManagedFields(obj: JsonObject, managers: Map<string, Managed>): Jso
 
 const cmpStr = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+let strippedSet: FieldSet | undefined;
+
 function strip(set: FieldSet, ignoredTopLevel: readonly string[]): FieldSet {
-  const stripped = new FieldSet();
-  for (const p of STRIPPED) stripped.insert(p);
-  return set.difference(stripped).without(ignoredTopLevel.map((f) => [fieldElement(f)]));
+  if (!strippedSet) {
+    strippedSet = new FieldSet();
+    for (const p of STRIPPED) strippedSet.insert(p);
+  }
+  const out = set.difference(strippedSet);
+  return ignoredTopLevel.length ? out.without(ignoredTopLevel.map((f) => [fieldElement(f)])) : out;
 }
 
 function sameSet(a: FieldSet, b: FieldSet): boolean {

@@ -74,30 +74,25 @@ export class FieldSet {
 
   union(other: FieldSet): FieldSet {
     const out = this.clone();
-    for (const p of other.members()) out.insert(p);
+    mergeInto(out, other);
     return out;
   }
 
   /** Members of this set that are not members of `other`. */
   difference(other: FieldSet): FieldSet {
-    const out = new FieldSet();
-    for (const p of this.members()) if (!other.has(p)) out.insert(p);
-    return out;
+    return filterTree(this, other, false) ?? new FieldSet();
   }
 
   intersection(other: FieldSet): FieldSet {
-    const out = new FieldSet();
-    for (const p of this.members()) if (other.has(p)) out.insert(p);
-    return out;
+    return filterTree(this, other, true) ?? new FieldSet();
   }
 
   /** The same set without the members at or below any path in `paths`. */
   without(paths: readonly FieldPath[]): FieldSet {
-    const out = new FieldSet();
-    for (const p of this.members()) {
-      if (!paths.some((q) => q.length <= p.length && q.every((el, i) => p[i] === el))) out.insert(p);
-    }
-    return out;
+    if (paths.length === 0) return this.clone();
+    const cut = new FieldSet();
+    for (const p of paths) cut.insert(p);
+    return cutTree(this, cut) ?? new FieldSet();
   }
 
   /** fieldsV1 JSON (`{"f:data":{".":{},"f:a":{}}}`). */
@@ -127,6 +122,44 @@ export class FieldSet {
     if (isObject(v)) walk(set, v);
     return set;
   }
+}
+
+// Tree walks behind union/difference/intersection/without: they visit each node once instead
+// of enumerating member paths (this runs on every write, for managedFields).
+
+function mergeInto(into: FieldSet, from: FieldSet): void {
+  if (from.member) into.member = true;
+  for (const [el, child] of from.children) {
+    let next = into.children.get(el);
+    if (!next) into.children.set(el, (next = new FieldSet()));
+    mergeInto(next, child);
+  }
+}
+
+/** Members of `a` that are (keep=true) or are not (keep=false) members of `b`; undefined when none. */
+function filterTree(a: FieldSet, b: FieldSet | undefined, keep: boolean): FieldSet | undefined {
+  if (!keep && b === undefined) return a.empty() ? undefined : a.clone();
+  if (keep && b === undefined) return undefined;
+  const out = new FieldSet();
+  out.member = a.member && (keep ? b!.member : !b!.member);
+  for (const [el, child] of a.children) {
+    const sub = filterTree(child, b!.children.get(el), keep);
+    if (sub) out.children.set(el, sub);
+  }
+  return out.member || out.children.size > 0 ? out : undefined;
+}
+
+/** `a` without everything at or below the member paths of `cut`; undefined when nothing is left. */
+function cutTree(a: FieldSet, cut: FieldSet | undefined): FieldSet | undefined {
+  if (cut === undefined) return a.empty() ? undefined : a.clone();
+  if (cut.member) return undefined;
+  const out = new FieldSet();
+  out.member = a.member;
+  for (const [el, child] of a.children) {
+    const sub = cutTree(child, cut.children.get(el));
+    if (sub) out.children.set(el, sub);
+  }
+  return out.member || out.children.size > 0 ? out : undefined;
 }
 
 /** Path element of a map field. */
