@@ -179,6 +179,55 @@ describe("status subresource", () => {
   });
 });
 
+describe("namespace lifecycle (cached)", () => {
+  const nsObj = (name: string) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  const cmIn = (ns: string, name: string) => s.req("POST", `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name } });
+
+  test("missing namespace is 404; a terminating one is 403 at once after its DELETE; recreated, it accepts again", async () => {
+    const miss = await cmIn("nowhere", "x");
+    expect(miss.status).toBe(404);
+    expect(await miss.json()).toMatchObject({ reason: "NotFound", message: 'namespaces "nowhere" not found' });
+    expect((await s.req("POST", "/api/v1/namespaces", nsObj("life"))).status).toBe(201);
+    expect((await cmIn("life", "a")).status).toBe(201);
+    // The namespace controller is not running here: the namespace stays Terminating.
+    expect((await s.req("DELETE", "/api/v1/namespaces/life")).status).toBe(200);
+    const forbidden = await cmIn("life", "b");
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toMatchObject({
+      reason: "Forbidden",
+      message: 'configmaps "b" is forbidden: unable to create new content in namespace life because it is being terminated',
+      details: { causes: [{ reason: "NamespaceTerminating", field: "metadata.namespace" }] },
+    });
+    // Finalize: the namespace goes away; creating it again makes it usable again.
+    const ns = await (await s.req("GET", "/api/v1/namespaces/life")).json();
+    expect((await s.req("PUT", "/api/v1/namespaces/life/finalize", { ...ns, spec: { finalizers: [] } })).status).toBe(200);
+    await s.req("DELETE", "/api/v1/namespaces/life/configmaps/a");
+    for (let i = 0; i < 50 && (await s.req("GET", "/api/v1/namespaces/life")).status !== 404; i++) await Bun.sleep(20);
+    expect((await cmIn("life", "c")).status).toBe(404);
+    expect((await s.req("POST", "/api/v1/namespaces", nsObj("life"))).status).toBe(201);
+    expect((await cmIn("life", "d")).status).toBe(201);
+  });
+
+  test("namespaces written behind this server's back (another server) are seen: live on a miss, by watch for termination", async () => {
+    // Create straight in the store, as another server of the cluster would.
+    const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    const obj = { apiVersion: "v1", kind: "Namespace", metadata: { name: "remote", uid: crypto.randomUUID(), creationTimestamp: now }, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } };
+    const put = await s.store.create("/registry/namespaces/remote", JSON.stringify(obj));
+    expect(put.succeeded).toBe(true);
+    expect((await cmIn("remote", "a")).status).toBe(201);
+    const cur = await s.store.get("/registry/namespaces/remote");
+    const term = { ...obj, metadata: { ...obj.metadata, deletionTimestamp: now }, status: { phase: "Terminating" } };
+    expect((await s.store.update("/registry/namespaces/remote", JSON.stringify(term), cur.kv!.modRevision)).succeeded).toBe(true);
+    let code = 0;
+    for (let i = 0; i < 50; i++) {
+      code = (await cmIn("remote", `b${i}`)).status;
+      if (code === 403) break;
+      await Bun.sleep(20);
+    }
+    expect(code).toBe(403);
+  });
+});
+
 describe("scale subresource", () => {
   test("a merge patch of /scale applies to the latest object while status writes race it (no spurious 409)", async () => {
     const d = {

@@ -9,6 +9,7 @@ import { GenericRegistry } from "./generic.ts";
 import type { Obj, RegistryAccess, ResourceDef } from "./types.ts";
 import { decodeShared } from "./codec.ts";
 import { storagePrefix } from "./generic.ts";
+import { NamespaceCache, type NamespaceState } from "./namespace-cache.ts";
 
 export interface CatalogEntry {
   def: ResourceDef;
@@ -45,7 +46,20 @@ export class Catalog implements RegistryAccess {
   private listeners: (() => void)[] = [];
   private gen = 0;
 
-  constructor(readonly store: Store) {}
+  /** Namespace lifecycle state for namespaced creates (list + watch, started on first use). */
+  readonly namespaces: NamespaceCache;
+
+  constructor(readonly store: Store) {
+    this.namespaces = new NamespaceCache(store);
+  }
+
+  namespaceState(name: string): Promise<NamespaceState> {
+    return this.namespaces.state(name);
+  }
+
+  observeWrite(def: ResourceDef, event: "create" | "update" | "delete", obj: Obj) {
+    if (def.group === "" && def.plural === "namespaces") this.namespaces.observe(obj, event === "delete");
+  }
 
   static key(group: string, version: string, resource: string) {
     return `${group}/${version}/${resource}`;
