@@ -11,7 +11,7 @@ import { ApiError, errors } from "./errors.ts";
 import type { Catalog } from "./registry/catalog.ts";
 import type { UserInfo } from "./registry/types.ts";
 import { aggregatedDiscovery, AGGREGATED_CT, apiResourceList, legacyApiGroup, legacyApiGroupList, legacyApiVersions, negotiateDiscovery } from "./discovery.ts";
-import { parseRequestInfo } from "./http/request-info.ts";
+import { parseRequestInfo, type RequestInfo } from "./http/request-info.ts";
 import { errorResponse, json, text } from "./http/respond.ts";
 import { handleResource } from "./http/resources.ts";
 import { versionInfo } from "../version.ts";
@@ -56,7 +56,7 @@ export interface ApiServerOptions {
   extraRoutes?: (app: Hono<Env>) => void;
 }
 
-export type Env = { Bindings: Server<WsData> | undefined; Variables: { user: UserInfo } };
+export type Env = { Bindings: Server<WsData> | undefined; Variables: { user: UserInfo; info: RequestInfo } };
 
 const ANONYMOUS_PATHS = new Set(["/livez", "/readyz", "/healthz", "/version", "/cacerts"]);
 
@@ -91,10 +91,12 @@ export function createApiApp(opts: ApiServerOptions) {
 
   function observe(c: Context<Env>, start: number, code: number, user: UserInfo | null) {
     const secs = (performance.now() - start) / 1000;
-    const u = new URL(c.req.url);
-    const info = parseRequestInfo(c.req.method, c.req.path, u.searchParams);
-    metrics.observeRequest(info.verb.toUpperCase(), info.resource ?? info.path.split("/")[1] ?? "", code, secs);
-    if (isDebug()) log.debug("request", { method: c.req.method, path: c.req.path + (u.search || ""), user: user?.username ?? "anonymous", code, ms: Math.round(secs * 10000) / 10 });
+    const url = c.req.url;
+    const qi = url.indexOf("?");
+    // Resource requests carry their parsed RequestInfo; others are parsed here.
+    const info = c.get("info") ?? parseRequestInfo(c.req.method, c.req.path, new URLSearchParams(qi < 0 ? "" : url.slice(qi + 1)));
+    metrics.observeRequest(info, code, secs);
+    if (isDebug()) log.debug("request", { method: c.req.method, path: c.req.path + (qi < 0 ? "" : url.slice(qi)), user: user?.username ?? "anonymous", code, ms: Math.round(secs * 10000) / 10 });
   }
 
   // Health, like kube-apiserver: "ok" once ready; ?verbose lists the checks.
@@ -172,6 +174,7 @@ export function createApiApp(opts: ApiServerOptions) {
     const req = c.req.raw;
     const url = new URL(req.url);
     const info = parseRequestInfo(req.method, url.pathname, url.searchParams);
+    c.set("info", info);
     if (!info.isResourceRequest || !info.resource) throw errors.notFoundPath();
     const entry = catalog.lookup(info.group, info.version, info.resource);
     if (!entry) throw errors.notFoundPath();

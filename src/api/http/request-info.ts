@@ -29,8 +29,17 @@ export function queryBool(search: URLSearchParams, name: string): boolean {
   return !(v === "0" || v.toLowerCase() === "false");
 }
 
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s; // a malformed escape stays as sent; the name will not match anything
+  }
+}
+
 export function parseRequestInfo(method: string, path: string, search: URLSearchParams): RequestInfo {
-  const parts = path.split("/").filter((p) => p !== "").map(decodeURIComponent);
+  const parts = path.split("/").filter((p) => p !== "");
+  if (path.includes("%")) for (let i = 0; i < parts.length; i++) parts[i] = safeDecode(parts[i]!);
   const info: RequestInfo = { isResourceRequest: false, verb: method.toLowerCase(), apiPrefix: "", group: "", version: "", rest: [], path };
   if (parts[0] !== "api" && parts[0] !== "apis") return info;
   info.apiPrefix = parts[0];
