@@ -375,21 +375,26 @@ export class RaftNode {
     this.halt();
   }
 
-  /** Leader: hands leadership to the best other voter; resolves when it is gone (or after a timeout). */
-  async transferAway(timeoutMs = this.electionTimeoutMs * 2): Promise<boolean> {
+  /**
+   * Leader: hands leadership to another voter, the most up-to-date first; if one does not
+   * take over within an election timeout (Raft abandons the transfer then), tries the
+   * next. Resolves true once this member no longer leads.
+   */
+  async transferAway(timeoutMs = this.electionTimeoutMs * 3): Promise<boolean> {
     if (!this.isLeader) return true;
-    const st = this.rn.status();
-    let best = NONE;
-    let bestMatch = -1;
-    for (const [id, pr] of st.progress) {
-      if (id === this.id || pr.isLearner || !pr.recentActive) continue;
-      if (pr.match > bestMatch) [best, bestMatch] = [id, pr.match];
-    }
-    if (best === NONE) return false;
-    log.info("transferring leadership before stopping", { to: best.toString(16) });
-    this.transferLeader(best);
     const deadline = Date.now() + timeoutMs;
-    while (this.isLeader && Date.now() < deadline && !this.stopped) await Bun.sleep(10);
+    const st = this.rn.status();
+    const candidates = [...st.progress]
+      .filter(([id, pr]) => id !== this.id && !pr.isLearner && pr.recentActive)
+      .sort((a, b) => b[1].match - a[1].match)
+      .map(([id]) => id);
+    for (const to of candidates) {
+      if (!this.isLeader || this.stopped || Date.now() >= deadline) break;
+      log.info("transferring leadership before stopping", { to: to.toString(16) });
+      this.transferLeader(to);
+      const until = Math.min(deadline, Date.now() + this.electionTimeoutMs);
+      while (this.isLeader && Date.now() < until && !this.stopped) await Bun.sleep(5);
+    }
     return !this.isLeader;
   }
 

@@ -39,7 +39,7 @@ export async function bootstrapCluster(catalog: Catalog, opts: { advertiseAddres
   await reconcileEndpoints(catalog, opts);
 }
 
-/** The `kubernetes` Endpoints list this server (HA: each server adds itself). */
+/** The `kubernetes` Endpoints list this server (HA: each server adds itself; removal drops it, see removeEndpointAddress). */
 export async function reconcileEndpoints(catalog: Catalog, opts: { advertiseAddress: string; port: number }) {
   const e = catalog.lookupResource("", "endpoints")!;
   const ctx = systemContext();
@@ -92,6 +92,31 @@ export async function reconcileEndpointSlice(catalog: Catalog, ips: string[], po
     try {
       if (!cur) await e.registry.create("default", desired(), ctx);
       else await e.registry.update("default", "kubernetes", desired(cur.metadata.resourceVersion), ctx);
+      return;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 409) continue;
+      throw err;
+    }
+  }
+}
+
+/** Drops a removed server's address from the `kubernetes` Endpoints (unless `keep` says another server still uses it). */
+export async function removeEndpointAddress(catalog: Catalog, ip: string) {
+  const e = catalog.lookupResource("", "endpoints")!;
+  const ctx = systemContext();
+  for (let i = 0; i < 5; i++) {
+    let cur: Obj;
+    try {
+      cur = await e.registry.get("default", "kubernetes");
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return;
+      throw err;
+    }
+    const addrs: Obj[] = cur.subsets?.[0]?.addresses ?? [];
+    if (!addrs.some((a) => a.ip === ip)) return;
+    const next: Obj = { ...cur, subsets: [{ ...cur.subsets[0], addresses: addrs.filter((a) => a.ip !== ip) }] };
+    try {
+      await e.registry.update("default", "kubernetes", next, ctx);
       return;
     } catch (err) {
       if (err instanceof ApiError && err.code === 409) continue;

@@ -5,6 +5,7 @@
  * the member (a leader removing itself hands leadership over first). The removed server
  * stops its Raft member and shuts down.
  */
+import type { MemberRecord } from "../cluster/members.ts";
 import type { RaftStore } from "../cluster/raft-store.ts";
 import { StoreClosedError } from "../store/types.ts";
 import { logger } from "../util/log.ts";
@@ -13,7 +14,8 @@ const log = logger("cluster");
 
 export const NODES_PREFIX = "/registry/nodes/";
 
-export function watchNodeRemovals(store: RaftStore): { stop(): void } {
+/** `onRemoved` runs on the leader after a member left (e.g. to update the `kubernetes` Endpoints). */
+export function watchNodeRemovals(store: RaftStore, onRemoved?: (m: MemberRecord) => Promise<void>): { stop(): void } {
   let stopped = false;
   let cancel: (() => void) | null = null;
   const loop = async () => {
@@ -31,7 +33,10 @@ export function watchNodeRemovals(store: RaftStore): { stop(): void } {
             const m = store.members().find((x) => x.name === name);
             if (!m || !store.node.isLeader) continue;
             log.info("the node of a server was deleted: removing it from the cluster", { name, member: m.id.toString(16) });
-            store.removeMember(m.id).catch((err) => log.warn("could not remove the member", { name, error: err as Error }));
+            store
+              .removeMember(m.id)
+              .then(() => onRemoved?.(m))
+              .catch((err) => log.warn("could not remove the member", { name, error: err as Error }));
           }
         }
       } catch (err) {

@@ -146,6 +146,7 @@ describe("kite servers in a raft cluster", () => {
     expect((await a.kubectl(["delete", "node", name])).code).toBe(0);
     const deadline = Date.now() + 20_000;
     while (victim.proc.exitCode === null && Date.now() < deadline) await Bun.sleep(100);
+    if (victim.proc.exitCode !== 0) for (const s of cluster.servers) console.log(`--- ${s.url}\n${s.log().slice(-3000)}`);
     expect(victim.proc.exitCode).toBe(0);
     const ms = await cluster.members(a);
     expect(ms.map((m) => m.name).sort()).not.toContain(name);
