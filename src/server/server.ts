@@ -24,7 +24,7 @@ import { Catalog } from "../api/registry/catalog.ts";
 import { createApiApp, websocketHandlers, type HealthCheck } from "../api/app.ts";
 import { Authenticator, ADMIN_USER, putCredential } from "../api/auth/authn.ts";
 import { loadSecrets, type ClusterSecrets } from "./secrets.ts";
-import { bootstrapCluster, systemContext } from "./bootstrap.ts";
+import { bootstrapCluster, removeEndpointAddress, systemContext } from "./bootstrap.ts";
 import { installApiExtensions } from "./api-extensions.ts";
 import { ServiceAccountTokens } from "./service-accounts.ts";
 import { builtinResources } from "../api/resources/index.ts";
@@ -88,8 +88,6 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     throw e;
   }
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
-  const removals = watchNodeRemovals(store);
-  closers.push(() => removals.stop());
 
   // 3. API server.
   const catalog = new Catalog(store);
@@ -161,6 +159,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   // 4. Cluster bootstrap objects and the admin credential.
   await putCredential(store, secrets.adminToken, ADMIN_USER);
   await bootstrapCluster(catalog, { advertiseAddress: cfg.advertiseAddress, port, serviceIP: KUBERNETES_SERVICE_IP });
+  // Deleting a server's Node removes it from the quorum (and from the `kubernetes` Endpoints).
+  const removals = watchNodeRemovals(store, async (m) => {
+    const host = new URL(m.url).hostname.replace(/^\[|\]$/g, "");
+    if (!store.members().some((x) => new URL(x.url).hostname.replace(/^\[|\]$/g, "") === host)) await removeEndpointAddress(catalog, host);
+  });
+  closers.push(() => removals.stop());
   await writeKubeconfig(cfg.writeKubeconfig, { server: url, caPem: serving.caPem, token: secrets.adminToken }, cfg.writeKubeconfigMode);
   log.info("wrote kubeconfig", { path: cfg.writeKubeconfig });
 
