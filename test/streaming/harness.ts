@@ -50,7 +50,7 @@ export interface Harness {
   setStatus(pod: TestPod, containerStatuses: unknown[], extra?: Record<string, unknown>): Promise<void>;
   kubectl(args: string[], opts?: { version?: string; stdin?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }>;
   /** A long-running kubectl (logs -f, port-forward, attach) with piped stdio. */
-  spawnKubectl(args: string[], opts?: { version?: string; env?: Record<string, string> }): Subprocess<"pipe", "pipe", "pipe">;
+  spawnKubectl(args: string[], opts?: { version?: string; env?: Record<string, string>; stdout?: number }): Subprocess<"pipe", "pipe", "pipe">;
   stop(): Promise<void>;
 }
 
@@ -173,7 +173,7 @@ export async function startHarness(engine: "podman" | "docker", runtime: CliRunt
     spawnKubectl(args, o = {}) {
       return Bun.spawn([kubectlBinary(o.version), "--kubeconfig", server.kubeconfig, "--cache-dir", cacheDir, ...args], {
         stdin: "pipe",
-        stdout: "pipe",
+        stdout: (o.stdout ?? "pipe") as "pipe",
         stderr: "pipe",
         env: { ...process.env, ...(o.env ?? {}) },
       });

@@ -5,7 +5,7 @@
  * docker. podman.test.ts and docker.test.ts run it with their engine.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CliRuntime } from "../../src/agent/runtime/base.ts";
 import { api, freePort, kubectlBinary, waitFor } from "../lib/kite.ts";
@@ -175,6 +175,43 @@ export function streamingSuite(engine: "podman" | "docker", setup: () => Promise
       const r = await h.kubectl(["exec", "web", "-c", "main", "--", "sh", "-c", "dd if=/dev/zero bs=65536 count=128 2>/dev/null | tr '\\0' 'x'"]);
       expect(r.code).toBe(0);
       expect(r.stdout.length).toBe(65536 * 128);
+    });
+
+    test("a kubectl that does not read stalls the command instead of filling the agent and server", async () => {
+      const before = h.streams.length;
+      // kubectl's stdout is a FIFO nobody reads (a Bun pipe would be drained by this process).
+      const fifo = join(tmp, "stdout.fifo");
+      expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+      const fd = openSync(fifo, constants.O_RDWR);
+      // ~6 GB of output.
+      const p = h.spawnKubectl(["exec", "web", "-c", "main", "--", "sh", "-c", "dd if=/dev/zero bs=65536 count=100000 2>/dev/null"], { stdout: fd });
+      try {
+        await waitFor(() => h.streams.length > before && h.streams.at(-1)!.sentBytes > 0, 30_000, "output to start");
+        const s = h.streams.at(-1)!;
+        let last = -1;
+        // Wait until the agent stops sending (everything between it and kubectl is full).
+        await waitFor(
+          async () => {
+            const now = s.sentBytes;
+            const stalled = now === last;
+            last = now;
+            await Bun.sleep(500);
+            return stalled;
+          },
+          30_000,
+          "the agent to stall",
+        );
+        // One tunnel window, the server's socket high-water mark, the kernel's loopback
+        // buffers and kubectl's pipe: a few MiB, not the gigabytes dd would write.
+        expect(s.sentBytes).toBeLessThan(32 * 1024 * 1024);
+        expect(s.isOpen).toBe(true);
+      } finally {
+        p.kill("SIGKILL");
+        await p.exited;
+        closeSync(fd);
+      }
+      // kubectl gone: the server resets the stream and the agent ends the session.
+      await waitFor(() => !h.streams.at(-1)!.isOpen, 15_000, "the exec stream to end");
     });
 
     test("exec errors: unknown container, completed pod, no stream requested", async () => {
