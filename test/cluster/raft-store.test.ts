@@ -35,7 +35,9 @@ describe("RaftStore cluster", () => {
     const leader = await c.waitLeader();
     const lagger = c.members.find((m) => m !== leader)!;
     await lagger.crash();
-    for (let i = 0; i < 300; i += 30) await Promise.all(Array.from({ length: 30 }, (_, j) => leader.store.create(`/snap/${i + j}`, `v${i + j}`)));
+    // ~1.2 MB of state: the snapshot travels in several chunks.
+    const big = "x".repeat(4000);
+    for (let i = 0; i < 300; i += 30) await Promise.all(Array.from({ length: 30 }, (_, j) => leader.store.create(`/snap/${i + j}`, `${big}${i + j}`)));
     const sentBefore = leader.store.node.transport.stats.snapshotsSent;
     const back = await c.restart(lagger);
     await until(() => back.store.sm.appliedIndex() >= leader.store.sm.appliedIndex(), 10_000, "catch-up");
