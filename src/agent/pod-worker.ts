@@ -57,6 +57,8 @@ export class PodWorker {
   private readonly messages: Record<string, string> = {};
   private readonly firstSeen = new Date();
   private terminalHandled = false;
+  /** Old attempts being removed (so concurrent syncs do not remove them twice). */
+  private readonly removing = new Set<string>();
   /** Resolves when the worker has finished (pod killed and confirmed). */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -329,12 +331,16 @@ export class PodWorker {
   private gcAttempts(records: Map<string, ContainerInfo[]>): void {
     for (const list of records.values()) {
       for (const old of list.slice(2)) {
-        if (!isDone(old)) continue;
+        if (!isDone(old) || this.removing.has(old.id)) continue;
+        this.removing.add(old.id);
         const s = this.ctx.cache.seq();
-        void this.ctx.runtime.removeContainer(old.id).then(
-          () => this.ctx.cache.dropContainer(old.id, s),
-          () => {},
-        );
+        void this.ctx.runtime
+          .removeContainer(old.id)
+          .then(
+            () => this.ctx.cache.dropContainer(old.id, s),
+            () => {},
+          )
+          .finally(() => this.removing.delete(old.id));
       }
     }
   }

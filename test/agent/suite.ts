@@ -61,7 +61,7 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
         taints: [{ key: "test.kite.io/dedicated", value: "agent", effect: "NoSchedule" }],
         dataDir,
         containerRuntime: eng.runtime,
-        tuning: { volumeRefreshMs: 1000, relistMs: 5000, backoffInitialMs: 2000, backoffMaxMs: 8000, nodeStatusMs: 2000 },
+        tuning: { volumeRefreshMs: 1000, relistMs: 5000, backoffInitialMs: 2000, backoffMaxMs: 32_000, nodeStatusMs: 2000 },
       });
     }, 120_000);
 
@@ -172,7 +172,7 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
           100,
         );
         expect(o.status.containerStatuses[0].lastState.terminated.exitCode).toBe(137);
-        // Back-off (test tuning 2 s, 4 s, 8 s): restart n >= 2 waits at least 2^(n-1) s after the previous attempt ended
+        // Back-off (test tuning 2 s, 4 s, 8 s …): restart n >= 2 waits at least 2^(n-1) s after the previous attempt ended
         // (timestamps have one-second resolution).
         for (const [n, gap] of gaps) if (n >= 2) expect(gap).toBeGreaterThanOrEqual(2 ** (n - 1) - 1);
         const events = await podEvents(client, NS, p);
