@@ -166,3 +166,23 @@ describe("RawNode on SqliteLogStorage", () => {
     storage.close();
   });
 });
+
+describe("SqliteLogStorage commit index", () => {
+  test("saveUnsynced records a commit-only change; raiseCommit lifts it to applied entries only", () => {
+    const path = join(dir, `commit-${n++}.db`);
+    let s = new SqliteLogStorage(path);
+    s.bootstrap({ voters: [1], learners: [] });
+    s.save({ entries: [2, 3, 4].map((i) => ({ term: 1, index: i, type: "normal" as const, data: `e${i}` })), hardState: { term: 1, vote: 1, commit: 2 } });
+    s.saveUnsynced({ hardState: { term: 1, vote: 1, commit: 3 } });
+    expect(s.initialState().hardState.commit).toBe(3);
+    s.close();
+    s = new SqliteLogStorage(path);
+    expect(s.initialState().hardState.commit).toBe(3); // a process crash keeps it (page cache)
+    s.raiseCommit(2); // lower: no change
+    expect(s.initialState().hardState.commit).toBe(3);
+    s.raiseCommit(4);
+    expect(s.initialState().hardState).toEqual({ term: 1, vote: 1, commit: 4 });
+    expect(() => s.raiseCommit(5)).toThrow(StorageCorruptError);
+    s.close();
+  });
+});

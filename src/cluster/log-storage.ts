@@ -98,6 +98,8 @@ function parseConfState(json: string): ConfState {
 export class SqliteLogStorage implements LogStorage {
   readonly db: Database;
   private readonly ownsDb: boolean;
+  /** Commits fsync (synchronous=FULL): saveUnsynced then turns it off for one write. */
+  private syncFull = false;
   private closed = false;
   // caches of durable state, updated only after a successful commit
   private hard: HardState = { ...EMPTY_HARD_STATE };
@@ -131,6 +133,7 @@ export class SqliteLogStorage implements LogStorage {
       this.ownsDb = true;
       if (pathOrDb !== ":memory:") this.db.exec("PRAGMA journal_mode = WAL");
       this.db.exec(`PRAGMA synchronous = ${(opts.synchronous ?? "full").toUpperCase()}`);
+      this.syncFull = (opts.synchronous ?? "full") === "full";
     } else {
       this.db = pathOrDb;
       this.ownsDb = false;
@@ -268,6 +271,33 @@ export class SqliteLogStorage implements LogStorage {
       metadata: { index: this.snapMeta.index, term: this.snapMeta.term, confState: this.snapMeta.confState },
       data: row === null ? new Uint8Array(0) : new Uint8Array(row.data),
     });
+  }
+
+  /**
+   * Like save(), without waiting for the disk: for a Ready whose only change is a higher
+   * commit index (etcd's MustSync is false). Losing it in a power cut is harmless: the
+   * entries are durable, and a restart raises the commit index again (see raiseCommit).
+   */
+  saveUnsynced(update: StorageUpdate): void {
+    if (!this.syncFull) return this.save(update);
+    this.db.exec("PRAGMA synchronous = OFF");
+    try {
+      this.save(update);
+    } finally {
+      this.db.exec("PRAGMA synchronous = FULL");
+    }
+  }
+
+  /**
+   * Raises the stored commit index to `index` when it is lower: for a restart where the
+   * state machine applied entries (so they were committed) beyond the stored commit index.
+   * Only entries present in the log can be declared committed.
+   */
+  raiseCommit(index: number): void {
+    this.check();
+    if (index <= this.hard.commit) return;
+    if (index > this.lastIndexUnchecked()) throw new StorageCorruptError(`cannot raise the commit index to ${index}: the log ends at ${this.lastIndexUnchecked()}`);
+    this.save({ hardState: { ...this.hard, commit: index } });
   }
 
   save(update: StorageUpdate): void {

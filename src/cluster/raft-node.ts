@@ -274,7 +274,10 @@ export class RaftNode {
         this.transport.send(early);
       }
     }
-    h.persist(rd);
+    if (!rd.mustSync && rd.entries.length === 0 && rd.snapshot === undefined) {
+      // Only the commit index moved: write it without waiting for the disk.
+      if (rd.hardState !== undefined) this.o.storage.saveUnsynced({ hardState: rd.hardState });
+    } else h.persist(rd);
     if (late.length > 0) this.send(late);
     const confIndex = h.confIndex;
     h.apply(rd);

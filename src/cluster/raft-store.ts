@@ -136,6 +136,9 @@ export class RaftStore implements Store {
       }
     }
     this.fsm = new StoreFsm(this.sm);
+    // Entries the state machine applied were committed, even if the (unsynced) record of
+    // the commit index did not survive a power cut.
+    if (!this.isEmptyLog()) this.storage.raiseCommit(this.sm.appliedIndex());
     this.node = new RaftNode({
       id: o.memberId,
       storage: this.storage,
