@@ -7,6 +7,8 @@
  *  1. end to end: creates --pods pods through the API with --clients concurrent clients
  *     while the scheduler inside the server binds them; pods/s from the first create to
  *     the last binding (a watch sees spec.nodeName);
+ *  0. algorithm only (skip with --no-algo): the scheduler's decisions for --pods pods over
+ *     --nodes nodes in this process, without the API (filter, score, assume);
  *  2. scheduling only: takes the controller manager's Lease away (the server's scheduler
  *     stops), creates --backlog pods, gives the Lease back, and measures from the first to
  *     the last binding of that backlog (the restarted scheduler lists them and binds them).
@@ -19,7 +21,12 @@ import { parseArgs } from "node:util";
 import type { KObj, KubeClient } from "../src/client/client.ts";
 import { R } from "../src/client/resources.ts";
 import { startServer, type KiteServer } from "../test/lib/kite.ts";
-import { adminClient, Heartbeats, pool, registerNodes, simNode } from "../test/scheduler/sim-nodes.ts";
+import { adminClient, Heartbeats, pool, registerNodes, setControllerLeaseHolder, simNode } from "../test/scheduler/sim-nodes.ts";
+import { Algorithm } from "../src/scheduler/algorithm.ts";
+import { SchedulerCache } from "../src/scheduler/cache.ts";
+import { CycleState } from "../src/scheduler/framework.ts";
+import { podInfo } from "../src/scheduler/pod-info.ts";
+import { defaultProfile } from "../src/scheduler/profile.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +37,7 @@ const { values: args } = parseArgs({
     zones: { type: "string", default: "10" },
     json: { type: "string" },
     dist: { type: "boolean", default: false },
+    "no-algo": { type: "boolean", default: false },
   },
 });
 const NODES = Number(args.nodes);
@@ -44,7 +52,6 @@ if (![NODES, PODS, BACKLOG, CLIENTS, ZONES].every((n) => Number.isInteger(n) && 
 if (!args.dist) process.env.KITE_TEST_SOURCE = "1";
 
 const NS = "bench";
-const LEASE = { ns: "kube-system", name: "kite-controller-manager" };
 const log = (msg: string) => console.error(`[${new Date().toISOString().slice(11, 23)}] ${msg}`);
 
 function benchPod(name: string): KObj {
@@ -184,22 +191,33 @@ function schedulerStats(server: KiteServer): Record<string, string> | null {
   return out;
 }
 
-async function setLeaseHolder(client: KubeClient, holder: string | null) {
-  for (;;) {
-    const lease = await client.get(R.leases, LEASE.ns, LEASE.name);
-    const now = new Date().toISOString().replace("Z", "000Z");
-    lease.spec = { ...lease.spec, holderIdentity: holder, leaseDurationSeconds: holder ? 3600 : 1, renewTime: now };
-    try {
-      await client.update(R.leases, LEASE.ns, lease);
-      return;
-    } catch (e) {
-      if ((e as { code?: number }).code !== 409) throw e;
-    }
+/** The scheduling algorithm alone: its own capacity, with no API in the way. */
+function algorithmOnly(): Record<string, number> {
+  const cache = new SchedulerCache();
+  for (let i = 0; i < NODES; i++) cache.setNode(simNode(`sim-${String(i).padStart(5, "0")}`, { cpu: "8", memory: "32Gi", pods: "110", zone: `zone-${i % ZONES}` }));
+  const algo = new Algorithm(defaultProfile({ defaultSelector: () => null }));
+  const pods = Array.from({ length: PODS }, (_, i) => {
+    const p = benchPod(`algo-${i}`);
+    p.metadata.uid = `uid-algo-${i}`;
+    p.spec.schedulerName = "default-scheduler";
+    p.status = { phase: "Pending" };
+    return p;
+  });
+  const t0 = performance.now();
+  for (const p of pods) {
+    const info = podInfo(p);
+    cache.assumePod(info, algo.schedule(new CycleState(), info, cache).node);
   }
+  const ms = performance.now() - t0;
+  return { pods: PODS, ms, podsPerS: (PODS / ms) * 1000, usPerPod: (ms * 1000) / PODS, nodesEvaluatedPerPod: algo.stats.filtered / PODS };
 }
 
 async function main() {
   const results: Record<string, unknown> = { nodes: NODES, pods: PODS, backlog: BACKLOG, clients: CLIENTS, zones: ZONES, binary: args.dist ? "dist/kite" : "bun src/main.ts", loadavgBefore: loadavg()[0] };
+  if (!args["no-algo"] && PODS > 0) {
+    results.algorithmOnly = algorithmOnly();
+    log(`phase 0 (algorithm only): ${JSON.stringify(results.algorithmOnly)}`);
+  }
   log(`starting kite server (${results.binary})`);
   const server = await startServer({ readyTimeoutMs: 60_000 });
   const pid = server.proc.pid;
@@ -258,7 +276,7 @@ async function main() {
     // --- 2. scheduling only ------------------------------------------------------------
     if (BACKLOG > 0) {
       log("phase 2: taking the controller-manager lease so the server's scheduler stops");
-      await setLeaseHolder(client, "kite-bench");
+      await setControllerLeaseHolder(client, "kite-bench");
       await Bun.sleep(5000); // the elector notices within its 2 s retry
       const probe = "probe-1";
       await client.create(R.pods, NS, benchPod(probe));
@@ -272,7 +290,7 @@ async function main() {
       const before = watch.boundAt.size;
       const cpu0 = serverUsage(pid).cpuS;
       const released = performance.now();
-      await setLeaseHolder(client, null);
+      await setControllerLeaseHolder(client, null);
       await watch.waitFor(before + 1 + BACKLOG - c.errors, 600_000);
       const w = boundWindow(backlog, watch.boundAt);
       const usage = serverUsage(pid);
@@ -302,16 +320,18 @@ async function main() {
 
 function report(r: Record<string, unknown>) {
   const f = (n: unknown, d = 0) => (typeof n === "number" && Number.isFinite(n) ? n.toFixed(d) : "-");
+  const a = r.algorithmOnly as Record<string, number> | undefined;
   const e = r.endToEnd as Record<string, any> | undefined;
   const s = r.schedulingOnly as Record<string, any> | undefined;
   const fin = r.final as Record<string, number>;
   console.log(`\nbench:schedule — ${r.nodes} simulated nodes (${r.zones} zones), ${r.clients} clients, ${r.binary}, load ${f(r.loadavgBefore, 2)} → ${f(r.loadavgAfter, 2)}`);
+  if (a) console.log(`algorithm    ${a.pods} pods in-process, no API: ${f(a.podsPerS)} pods/s (${f(a.usPerPod)} µs/pod, ${f(a.nodesEvaluatedPerPod)} nodes evaluated per pod)`);
   if (e) {
     console.log(`end to end   ${e.created} pods: ${f(e.podsPerS)} pods/s first create → last bound (${f(e.firstCreateToLastBoundS, 1)} s); creates ${f(e.createPerS)}/s`);
-    console.log(`             create→bound p50 ${f(e.createToBoundMs.p50)} ms, p90 ${f(e.createToBoundMs.p90)} ms, p99 ${f(e.createToBoundMs.p99)} ms; server CPU ${f(e.serverCpuS, 1)} s`);
+    console.log(`             create→bound p50 ${f(e.createToBoundMs.p50)} ms, p90 ${f(e.createToBoundMs.p90)} ms, p99 ${f(e.createToBoundMs.p99)} ms; server CPU ${f(e.serverCpuS, 1)} s (${f((e.serverCpuS * 1000) / e.created, 2)} ms/pod)`);
   }
   if (s) {
-    console.log(`sched. only  ${s.pods} pods backlog: ${f(s.podsPerS)} pods/s first → last bound (${f(s.firstToLastBoundS, 1)} s); ${f(s.podsPerSIncludingRestart)} pods/s including the scheduler's restart (${f(s.leaseReleaseToFirstBoundS, 1)} s to first bind); server CPU ${f(s.serverCpuS, 1)} s`);
+    console.log(`sched. only  ${s.pods} pods backlog: ${f(s.podsPerS)} pods/s first → last bound (${f(s.firstToLastBoundS, 1)} s); ${f(s.podsPerSIncludingRestart)} pods/s including the scheduler's restart (${f(s.leaseReleaseToFirstBoundS, 1)} s to first bind); server CPU ${f(s.serverCpuS, 1)} s (${f((s.serverCpuS * 1000) / s.pods, 2)} ms/pod)`);
   }
   const sched = (s ?? e)?.scheduler as Record<string, string> | null | undefined;
   if (sched) console.log(`scheduler    attempts ${sched.attempts}, scheduled ${sched.scheduled}, in cycles ${sched.cycleMs} ms (${f(Number(sched.cycleMs) * 1000 / Number(sched.attempts), 0)} µs/pod), Scheduled events dropped ${sched.droppedScheduledEvents}`);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { KObj, KubeClient } from "../../src/client/client.ts";
 import { R } from "../../src/client/resources.ts";
 import { startServer, waitFor, type KiteServer } from "../lib/kite.ts";
-import { adminClient, Heartbeats, registerNodes, simNode } from "./sim-nodes.ts";
+import { adminClient, Heartbeats, registerNodes, setControllerLeaseHolder, simNode } from "./sim-nodes.ts";
 
 let server: KiteServer;
 let client: KubeClient;
@@ -173,5 +173,25 @@ describe("scheduler in kite server", () => {
     const vip = await get("vip");
     const ev = (await client.list(R.events, NS, { fieldSelector: "involvedObject.name=victim" })).items as KObj[];
     expect(ev.some((e) => e.reason === "Preempted" && e.message === `Preempted by pod ${vip.metadata.uid} on node n4`)).toBe(true);
+  }, 60_000);
+
+  test("losing the controller manager's lease stops the scheduler; regaining it restarts it from a fresh cache", async () => {
+    await setControllerLeaseHolder(client, "someone-else");
+    try {
+      await Bun.sleep(4500); // the server's elector looks every 2 s
+      await client.create(R.pods, NS, pod("while-away"));
+      await Bun.sleep(2000);
+      expect((await get("while-away")).spec.nodeName).toBeUndefined();
+    } finally {
+      await setControllerLeaseHolder(client, null);
+    }
+    // The restarted scheduler relists everything: n4 (8Gi) already runs vip (4Gi) and huge (3Gi).
+    await client.create(R.pods, NS, pod("after", { memory: "3500Mi", extra: { nodeSelector: { "topology.kubernetes.io/zone": "z2" } } }));
+    await boundNode("while-away", 20_000);
+    await waitFor(async () => (await events("after")).some((e) => e.reason === "FailedScheduling"), 20_000, "FailedScheduling for a pod that no longer fits");
+    expect((await events("after")).find((e) => e.reason === "FailedScheduling")!.message).toBe(
+      "0/4 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 2 Insufficient memory. " +
+        "preemption: 0/4 nodes are available: 2 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.",
+    );
   }, 60_000);
 });

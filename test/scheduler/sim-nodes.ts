@@ -133,3 +133,21 @@ export class Heartbeats {
     this.timer = undefined;
   }
 }
+
+/** The controller manager's Lease: holding it (as someone else) stops the server's controllers and scheduler. */
+export const CONTROLLER_LEASE = { namespace: "kube-system", name: "kite-controller-manager" };
+
+/** Set the controller manager Lease's holder: a name holds it for an hour, null releases it at once. */
+export async function setControllerLeaseHolder(client: KubeClient, holder: string | null): Promise<void> {
+  for (;;) {
+    const lease = await client.get(R.leases, CONTROLLER_LEASE.namespace, CONTROLLER_LEASE.name);
+    const renewTime = new Date().toISOString().replace("Z", "000Z");
+    lease.spec = { ...lease.spec, holderIdentity: holder, leaseDurationSeconds: holder ? 3600 : 1, renewTime };
+    try {
+      await client.update(R.leases, CONTROLLER_LEASE.namespace, lease);
+      return;
+    } catch (e) {
+      if ((e as { code?: number }).code !== 409) throw e;
+    }
+  }
+}
