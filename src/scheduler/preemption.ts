@@ -25,6 +25,7 @@ export const NO_VICTIMS = "No preemption victims found for incoming pod";
 const MIN_CANDIDATE_NODES_PERCENTAGE = 10;
 const MIN_CANDIDATE_NODES_ABSOLUTE = 100;
 const MAX_INT32 = 2147483647;
+const NO_VICTIMS_STATUS = unresolvable(NAME, NO_VICTIMS);
 
 export interface Candidate {
   node: string;
@@ -139,6 +140,14 @@ export class Preemption {
 
   /** SelectVictimsOnNode on a clone of the node: victims, or the status explaining why none work. */
   selectVictims(state: CycleState, pod: PodInfo, original: NodeInfo, filters: readonly FilterPlugin[], snap: Snapshot): { victims: PodInfo[]; violations: number } | Status {
+    let any = false;
+    for (const p of original.pods.values()) {
+      if (p.priority < pod.priority) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return NO_VICTIMS_STATUS;
     const node = original.clone();
     const potential: PodInfo[] = [];
     for (const p of [...node.pods.values()]) {
@@ -148,7 +157,7 @@ export class Preemption {
         for (const f of filters) f.removePod?.(state, pod, p, node, snap);
       }
     }
-    if (potential.length === 0) return unresolvable(NAME, NO_VICTIMS);
+    if (potential.length === 0) return NO_VICTIMS_STATUS;
     const fit = this.deps.algorithm.runFilters(state, pod, node, filters, snap);
     if (fit) return fit;
     potential.sort((a, b) => (moreImportant(a, b) ? -1 : moreImportant(b, a) ? 1 : 0));
@@ -194,7 +203,7 @@ export class Preemption {
       let nonViolating = 0;
       for (let i = 0; i < potential.length && nonViolating < want && candidates.length < want; i++) {
         const n = potential[(offset + i) % potential.length]!;
-        const r = this.selectVictims(state.clone(), pod, n, filters!, snap);
+        const r = this.selectVictims(hasLowerPriority(n, pod) ? state.clone() : state, pod, n, filters!, snap);
         if ("code" in r) statuses.nodeStatuses.set(n.name, r);
         else if (r.victims.length === 0) statuses.nodeStatuses.set(n.name, { code: Code.Error, reasons: [`expected at least one victim pod on node "${n.name}"`], plugin: NAME });
         else {
@@ -206,6 +215,11 @@ export class Preemption {
     if (candidates.length === 0) return { message: `preemption: ${fitErrorMessage(statuses.nodeStatuses.size, statuses)}` };
     return { message: "", candidate: pickOneNode(candidates) };
   }
+}
+
+function hasLowerPriority(n: NodeInfo, pod: PodInfo): boolean {
+  for (const p of n.pods.values()) if (p.priority < pod.priority) return true;
+  return false;
 }
 
 function statusOf(d: Diagnosis, node: string): Status | undefined {

@@ -19,13 +19,13 @@ import { bindPod, conditionPatch, EventLimiter, patchPodStatus, preemptVictim, S
 import { SchedulerCache } from "./cache.ts";
 import { anyNodeChange, nodeChange } from "./cluster-events.ts";
 import { CycleState } from "./framework.ts";
-import { fromLabelSelector, LabelSelector, selectorFromSet } from "./matchers.ts";
+import type { LabelSelector } from "./matchers.ts";
+import { defaultSelector } from "./default-selector.ts";
 import { isTerminal, podInfo, DEFAULT_SCHEDULER_NAME, type PodInfo } from "./pod-info.ts";
 import { VolumeBinding } from "./plugins/volume-binding.ts";
 import { NominatedPods, Preemption, type Candidate } from "./preemption.ts";
 import { defaultProfile } from "./profile.ts";
 import { SchedulingQueue, type QueuedPod } from "./queue.ts";
-import { LabelSelectorError } from "../api/selectors/labels.ts";
 
 const log = logger("scheduler");
 
@@ -84,6 +84,7 @@ export class Scheduler implements Controller {
   private inf!: Record<"nodes" | "pods" | "pvcs" | "pvs" | "classes" | "namespaces" | "services" | "replicasets" | "statefulsets" | "pdbs", Informer>;
   private handlers: [Informer, InformerHandlers][] = [];
   private statsTimer?: ReturnType<typeof setTimeout>;
+  private servicesByNs?: Map<string, KObj[]>;
   private loggedAttempts = 0;
 
   constructor(readonly opts: SchedulerOptions = {}) {}
@@ -97,6 +98,7 @@ export class Scheduler implements Controller {
     this.stats = emptyStats();
     this.cache = new SchedulerCache();
     this.nominator = new NominatedPods();
+    this.servicesByNs = undefined;
     this.queue = new SchedulingQueue({ initialBackoffMs: this.opts.initialBackoffMs, maxBackoffMs: this.opts.maxBackoffMs, maxInUnschedulableMs: this.opts.maxInUnschedulableMs });
     this.recorder = ctx.recorder(this.opts.schedulerName ?? DEFAULT_SCHEDULER_NAME);
     const rate = this.opts.scheduledEventsPerSecond ?? 200;
@@ -213,6 +215,8 @@ export class Scheduler implements Controller {
       },
     });
     this.on(this.inf.classes, { add: volumeEvent("StorageClass"), update: volumeEvent("StorageClass") });
+    const servicesChanged = () => (this.servicesByNs = undefined);
+    this.on(this.inf.services, { add: servicesChanged, update: servicesChanged, delete: servicesChanged });
     this.on(this.inf.namespaces, {
       add: () => queue.onEvent({ kind: "NamespaceChange" }),
       update: (o, n) => {
@@ -276,32 +280,27 @@ export class Scheduler implements Controller {
     }
   }
 
-  /** helper.DefaultSelector: Services selecting the pod, plus its controlling ReplicaSet/StatefulSet's selector. */
-  defaultSelector(pod: PodInfo): LabelSelector | null {
-    const merged: Record<string, string> = {};
-    let any = false;
-    for (const svc of this.inf.services.store.values()) {
-      if (svc.metadata?.namespace !== pod.namespace) continue;
-      const sel = svc.spec?.selector;
-      if (!sel || typeof sel !== "object" || Object.keys(sel).length === 0) continue;
-      if (!selectorFromSet(sel).matches(pod.labels)) continue;
-      Object.assign(merged, sel);
-      any = true;
-    }
-    let reqs = any ? [...selectorFromSet(merged).requirements] : [];
-    const owner = pod.controller;
-    if (owner && owner.apiVersion === "apps/v1" && (owner.kind === "ReplicaSet" || owner.kind === "StatefulSet")) {
-      const obj = (owner.kind === "ReplicaSet" ? this.inf.replicasets : this.inf.statefulsets).get(pod.namespace, owner.name);
-      if (obj) {
-        try {
-          const s = fromLabelSelector(obj.spec?.selector ?? null);
-          if (!s.nothing) reqs = [...reqs, ...s.requirements];
-        } catch (e) {
-          if (!(e instanceof LabelSelectorError)) throw e;
-        }
+  /** Services by namespace, rebuilt lazily after any Service event. */
+  private servicesIn(ns: string): readonly KObj[] {
+    if (!this.servicesByNs) {
+      const m = new Map<string, KObj[]>();
+      for (const svc of this.inf.services.store.values()) {
+        const k = String(svc.metadata?.namespace ?? "");
+        let l = m.get(k);
+        if (!l) m.set(k, (l = []));
+        l.push(svc);
       }
+      this.servicesByNs = m;
     }
-    return reqs.length ? new LabelSelector(reqs) : null;
+    return this.servicesByNs.get(ns) ?? [];
+  }
+
+  /** helper.DefaultSelector over the informers. */
+  defaultSelector(pod: PodInfo): LabelSelector | null {
+    return defaultSelector(pod, {
+      services: (ns) => this.servicesIn(ns),
+      controller: (kind, ns, name) => (kind === "ReplicaSet" ? this.inf.replicasets : this.inf.statefulsets).get(ns, name),
+    });
   }
 
   // --- the loop -------------------------------------------------------------------------
