@@ -12,6 +12,7 @@ import type { SubresourceHandler } from "../registry/types.ts";
 import { Channel, type TunnelStream } from "../../tunnel/mux.ts";
 import { loadPod, podNode, type PodReader, podRef, requireRunning } from "./pod-target.ts";
 import { type ByteTransport, SpdySession, type SpdyStream } from "./spdy/session.ts";
+import { InboundGate } from "./inbound-gate.ts";
 import type { TunnelRegistry } from "./tunnels.ts";
 import { negotiate, offeredProtocols, type RawConnection, streamProtocolVersions, type StreamingUpgradeHandler, upgradeKind } from "./upgrade.ts";
 import { SPDY_UNSUPPORTED } from "./exec.ts";
@@ -29,6 +30,11 @@ interface Pair {
 export function spdyPortForwardConnection(open: (port: number) => Promise<TunnelStream>, transport: ByteTransport): RawConnection {
   const pairs = new Map<string, Pair>();
   const live = new Set<TunnelStream>();
+  // One socket carries every forwarded connection: uploads waiting for their tunnels pause it.
+  const gate = new InboundGate(
+    () => transport.pauseInput?.(),
+    () => transport.resumeInput?.(),
+  );
   const session = new SpdySession(transport, {
     onStream(s) {
       const type = s.header("streamtype");
@@ -73,8 +79,10 @@ export function spdyPortForwardConnection(open: (port: number) => Promise<Tunnel
     });
     data.setHandlers({
       data(b) {
+        gate.add(b.length);
         chain = chain.then(async (t) => {
           if (t) await t.write(Channel.STDIN, b).catch(() => {});
+          gate.done(b.length);
           return t;
         });
       },

@@ -34,7 +34,10 @@ function fakeSocket() {
   const sent: Uint8Array[] = [];
   let closed: number | null = null;
   let buffered = 0;
+  const flow: string[] = [];
   const ws = {
+    pause: () => flow.push("pause"),
+    resume: () => flow.push("resume"),
     sendBinary: (b: Uint8Array) => {
       sent.push(b.slice());
       return b.length;
@@ -44,7 +47,7 @@ function fakeSocket() {
     },
     getBufferedAmount: () => buffered,
   } as unknown as ServerWebSocket<WsData>;
-  return { ws, sent, closed: () => closed, setBuffered: (n: number) => (buffered = n) };
+  return { ws, sent, flow, closed: () => closed, setBuffered: (n: number) => (buffered = n) };
 }
 
 const msg = (ch: number, s: string | Uint8Array) => Buffer.concat([Buffer.from([ch]), typeof s === "string" ? Buffer.from(s) : Buffer.from(s)]);
@@ -95,6 +98,27 @@ describe("WebSocket channel protocol", () => {
     await Bun.sleep(20);
     expect(log).toEqual([]);
     expect(resetReason).toBe("the client closed the connection");
+  });
+
+  test("stdin the agent has not taken yet pauses the client's socket, and resumes it once taken", async () => {
+    const held: { s: TunnelStream; n: number }[] = [];
+    const { tunnels } = agent((s) => s.setHandlers({ data: (_c, b) => held.push({ s, n: b.length }) }));
+    const stream = await tunnels.open("n1", execReq);
+    const sock = fakeSocket();
+    const h = wsCommandHandler(stream, { protocol: "v5.channel.k8s.io", kind: "exec", command: ["cat"] });
+    h.open!(sock.ws);
+    for (let i = 0; i < 64; i++) h.message!(sock.ws, msg(0, new Uint8Array(32 * 1024))); // 2 MiB, the agent takes 256 KiB
+    await Bun.sleep(20);
+    expect(sock.flow).toEqual(["pause"]);
+    // The agent consumes everything it gets: the rest flows and reading resumes.
+    const consumeAll = () => {
+      for (const x of held.splice(0)) x.s.consumed(x.n);
+    };
+    for (let i = 0; i < 100 && sock.flow.length < 2; i++) {
+      consumeAll();
+      await Bun.sleep(5);
+    }
+    expect(sock.flow).toEqual(["pause", "resume"]);
   });
 
   test("output is acknowledged to the agent only while the socket has room", async () => {

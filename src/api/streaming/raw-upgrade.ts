@@ -64,6 +64,8 @@ export async function handleRawUpgrade(fetch: ApiFetch, req: IncomingMessage, so
       socket.end();
       setTimeout(() => socket.destroy(), 5000).unref?.();
     },
+    pauseInput: () => void socket.pause(),
+    resumeInput: () => void socket.resume(),
   };
   const conn = raw.start(transport);
   if (head.length) conn.receive(head);

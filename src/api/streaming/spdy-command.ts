@@ -8,6 +8,7 @@
  */
 import { Channel, type TunnelStream } from "../../tunnel/mux.ts";
 import type { StreamExit } from "../../tunnel/types.ts";
+import { InboundGate } from "./inbound-gate.ts";
 import { type CommandKind, finalStatus, parseResize } from "./remotecommand.ts";
 import { type ByteTransport, SpdySession, type SpdyStream } from "./spdy/session.ts";
 import type { RawConnection } from "./upgrade.ts";
@@ -31,6 +32,10 @@ export function spdyCommandConnection(stream: TunnelStream, o: SpdyCommandOption
   let started = false;
   let done = false;
   let stdinChain: Promise<void> = Promise.resolve();
+  const gate = new InboundGate(
+    () => transport.pauseInput?.(),
+    () => transport.resumeInput?.(),
+  );
 
   const session = new SpdySession(transport, {
     onStream(s) {
@@ -67,7 +72,11 @@ export function spdyCommandConnection(stream: TunnelStream, o: SpdyCommandOption
     const stdin = got.get("stdin");
     stdin?.setHandlers({
       data(b) {
-        stdinChain = stdinChain.then(() => stream.write(Channel.STDIN, b)).catch(() => {});
+        gate.add(b.length);
+        stdinChain = stdinChain
+          .then(() => stream.write(Channel.STDIN, b))
+          .catch(() => {})
+          .finally(() => gate.done(b.length));
       },
       end() {
         stdinChain = stdinChain.then(() => stream.end(Channel.STDIN));

@@ -114,8 +114,7 @@ describe("tunnel route", () => {
     await until(() => !d.connected);
     srv = serve(port);
     cleanups.push(() => srv.server.stop(true));
-    await until(() => srv.tunnels.nodes().includes("n1"), 5000);
-    expect(d.connected).toBe(true);
+    await until(() => srv.tunnels.nodes().includes("n1") && d.connected, 5000);
   });
 
   test("a newer tunnel from the same node replaces the older one", async () => {
@@ -141,7 +140,8 @@ describe("tunnel route", () => {
     cleanups.push(() => agent.stop());
     await until(() => s1.tunnels.nodes().includes("n2"));
     list = [s1.url, s2.url];
-    await until(() => s2.tunnels.nodes().includes("n2"));
+    // The server registers the tunnel on its side of the handshake; the agent sees "open" a moment later.
+    await until(() => s2.tunnels.nodes().includes("n2") && agent.connectedServers().length === 2);
     expect(agent.connectedServers().sort()).toEqual([s1.url, s2.url].sort());
     list = [s2.url];
     await until(() => !s1.tunnels.nodes().includes("n2"));

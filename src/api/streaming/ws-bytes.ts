@@ -16,6 +16,8 @@ export function wsBytePipe(start: (t: ByteTransport) => RawConnection): WsHandle
         write: (b) => void ws.sendBinary(b),
         buffered: () => ws.getBufferedAmount(),
         close: () => ws.close(1000, ""),
+        pauseInput: () => ws.pause(),
+        resumeInput: () => ws.resume(),
       });
     },
     message(ws, msg) {

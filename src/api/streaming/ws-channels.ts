@@ -11,6 +11,7 @@ import type { ServerWebSocket } from "bun";
 import type { WsData, WsHandler } from "../app.ts";
 import { Channel, type TunnelStream } from "../../tunnel/mux.ts";
 import type { StreamExit } from "../../tunnel/types.ts";
+import { InboundGate } from "./inbound-gate.ts";
 import { type CommandKind, finalStatus, parseResize } from "./remotecommand.ts";
 
 const ERROR_CHANNEL = 3;
@@ -37,6 +38,7 @@ export function wsCommandHandler(stream: TunnelStream, o: WsCommandOptions): WsH
   let heldCredit = 0;
   let stdinChain: Promise<void> = Promise.resolve();
   let finished = false;
+  let gate: InboundGate | null = null;
 
   const finish = (exit: StreamExit) => {
     if (finished || !socket) return;
@@ -49,6 +51,10 @@ export function wsCommandHandler(stream: TunnelStream, o: WsCommandOptions): WsH
   return {
     open(ws) {
       socket = ws;
+      gate = new InboundGate(
+        () => ws.pause(),
+        () => ws.resume(),
+      );
       stream.setHandlers({
         data(ch, b) {
           if (ch !== Channel.STDOUT && ch !== Channel.STDERR) {
@@ -75,7 +81,12 @@ export function wsCommandHandler(stream: TunnelStream, o: WsCommandOptions): WsH
       const ch = msg[0]!;
       const payload = new Uint8Array(msg.buffer, msg.byteOffset + 1, msg.byteLength - 1).slice();
       if (ch === Channel.STDIN) {
-        if (payload.length) stdinChain = stdinChain.then(() => stream.write(Channel.STDIN, payload)).catch(() => {});
+        if (!payload.length) return;
+        gate?.add(payload.length);
+        stdinChain = stdinChain
+          .then(() => stream.write(Channel.STDIN, payload))
+          .catch(() => {})
+          .finally(() => gate?.done(payload.length));
       } else if (ch === RESIZE_CHANNEL) {
         const size = parseResize(new TextDecoder().decode(payload));
         if (size) stream.resize(size);

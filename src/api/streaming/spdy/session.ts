@@ -17,6 +17,9 @@ export interface ByteTransport {
   close(): void;
   /** No drain notifications: poll buffered(). */
   readonly pollsForDrain?: boolean;
+  /** Stop / restart reading from the client (inbound backpressure), when the transport can. */
+  pauseInput?(): void;
+  resumeInput?(): void;
 }
 
 export interface SpdyStreamHandlers {
