@@ -107,7 +107,8 @@ export class JobController extends QueueController {
     const job = this.resolve(pod.metadata.namespace, ref);
     if (!job) {
       if (ref?.kind === "Job" && hasFinalizer(pod) && this.jobInformer.hasSynced()) this.queue.add(ORPHAN + objectKey(pod));
-      if (!ref) for (const j of this.matching(pod)) this.enqueue(j);
+      const labelsChanged = !old || JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {});
+      if (!ref && labelsChanged) for (const j of this.matching(pod)) this.enqueue(j);
       return;
     }
     const key = objectKey(job);
