@@ -155,4 +155,13 @@ describe("Job", () => {
     await c.k(["wait", "--for=condition=Complete", "job/brief", "--timeout=60s"]);
     await eventually("job deleted", async () => !(await c.client.getOrNull(R.jobs, "default", "brief")), 20_000);
   }, 60_000);
+
+  it("releases the tracking finalizer when a running Job is deleted, so its pods go away", async () => {
+    await c.k(["apply", "-f", "-"], { stdin: job("dropped", "run", { parallelism: 2, completions: 2 }) });
+    await eventually("pods running", async () => (await c.client.list(R.pods, "default", { labelSelector: "batch.kubernetes.io/job-name=dropped" })).items.filter((p: KObj) => p.status?.phase === "Running").length === 2);
+    const pods = (await c.client.list(R.pods, "default", { labelSelector: "batch.kubernetes.io/job-name=dropped" })).items;
+    expect(pods.every((p: KObj) => p.metadata.finalizers?.includes("batch.kubernetes.io/job-tracking"))).toBe(true);
+    await c.k(["delete", "job", "dropped", "--wait=true", "--timeout=30s"]);
+    await eventually("pods gone", async () => (await c.client.list(R.pods, "default", { labelSelector: "batch.kubernetes.io/job-name=dropped" })).items.length === 0, 30_000);
+  }, 60_000);
 });

@@ -189,4 +189,26 @@ describe("StatefulSet", () => {
     const firstReady = order.findIndex((e) => e.startsWith("ready"));
     expect(order.slice(0, firstReady).sort()).toEqual(["create par-0", "create par-1", "create par-2"]);
   }, 60_000);
+
+  it("persistentVolumeClaimRetentionPolicy Delete gives claims owners so they go with the set or the scaled-down pod", async () => {
+    const spec = JSON.parse(statefulSet("busybox:1", 2, { podManagementPolicy: "Parallel", persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Delete" } }));
+    spec.metadata.name = "ret";
+    spec.spec.serviceName = "ret";
+    spec.spec.selector.matchLabels = { app: "ret" };
+    spec.spec.template.metadata.labels = { app: "ret" };
+    await c.k(["apply", "-f", "-"], { stdin: JSON.stringify(spec) });
+    await c.k(["rollout", "status", "statefulset/ret", "--timeout=60s"]);
+    const sts = await c.client.get(R.statefulsets, "default", "ret");
+    const claim0 = await c.client.get(R.persistentvolumeclaims, "default", "data-ret-0");
+    expect(claim0.metadata.ownerReferences).toEqual([{ apiVersion: "apps/v1", kind: "StatefulSet", name: "ret", uid: sts.metadata.uid }]);
+    const pod1 = await c.client.get(R.pods, "default", "ret-1");
+    await c.k(["scale", "statefulset/ret", "--replicas=1"]);
+    // The scaled-down pod's claim is handed to the pod (then collected with it).
+    await eventually("claim owned by the condemned pod, or already collected", async () => {
+      const claim1 = await c.client.getOrNull(R.persistentvolumeclaims, "default", "data-ret-1");
+      return !claim1 || claim1.metadata.ownerReferences?.some((r: KObj) => r.kind === "Pod" && r.uid === pod1.metadata.uid);
+    });
+    await eventually("claim of ret-1 garbage-collected", async () => !(await c.client.getOrNull(R.persistentvolumeclaims, "default", "data-ret-1")), 30_000);
+    expect(await c.client.getOrNull(R.persistentvolumeclaims, "default", "data-ret-0")).not.toBeNull();
+  }, 60_000);
 });
