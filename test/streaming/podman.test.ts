@@ -1,5 +1,6 @@
 /**
- * Streaming subresources end to end over real podman (this sandbox's containers.conf).
+ * Streaming subresources end to end over real podman (this sandbox's containers.conf),
+ * with the kubectl version matrix (docker.test.ts runs the core set).
  */
 import { PodmanRuntime } from "../../src/agent/runtime/podman.ts";
 import { podmanTestEnv } from "../lib/container-env.ts";
@@ -15,4 +16,4 @@ streamingSuite("podman", async () => {
     p.cleanup();
     throw e;
   }
-});
+}, { versions: true });

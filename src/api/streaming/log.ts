@@ -59,6 +59,7 @@ export function logSubresource(deps: { tunnels: TunnelRegistry; pods: PodReader 
       const container = chooseContainer(pod, opts.container);
       const containerId = logContainerId(pod, container, !!opts.params.previous);
       const node = podNode(pod);
+      if (method === "HEAD") return new Response(null, { headers: { "Content-Type": "text/plain" } });
       const req: StreamRequest = { kind: "log", pod: podRef(pod), container, log: opts.params };
       if (containerId) req.containerId = containerId;
       const stream = await deps.tunnels.open(node, req);
@@ -102,10 +103,6 @@ export function logSubresource(deps: { tunnels: TunnelRegistry; pods: PodReader 
         },
         { highWaterMark: 0 },
       );
-      if (method === "HEAD") {
-        stream.reset("HEAD request");
-        return new Response(null, { headers: { "Content-Type": "text/plain" } });
-      }
       return new Response(body, { headers: { "Content-Type": "text/plain", "Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff" } });
     },
   };
