@@ -22,7 +22,7 @@
 
 import { BadPatchError, PatchError } from "./errors.ts";
 import { FieldSet, fieldElement, pathString, type FieldPath } from "./fieldset.ts";
-import { clone, deepEqual, isObject, type JsonObject, type JsonValue } from "./json.ts";
+import { clone, deepEqual, has, isObject, type JsonObject, type JsonValue } from "./json.ts";
 import type { PatchType } from "./strategy.ts";
 import { appliedFieldSet, compareValues, dropNulls, mergeApplied, removeFields, toFieldSet } from "./structure.ts";
 
@@ -277,10 +277,15 @@ function decodeEntries(list: readonly JsonValue[]): Map<string, Managed> {
   return out;
 }
 
+/**
+ * The object without metadata.managedFields. Shallow: the top level and metadata are new,
+ * everything below is shared with `obj` (callers only read it, or clone before changing).
+ */
 function withoutManagedFields(obj: JsonObject): JsonObject {
-  const out = clone(obj);
-  if (isObject(out.metadata)) delete out.metadata.managedFields;
-  return out;
+  if (!isObject(obj.metadata) || !has(obj.metadata, "managedFields")) return { ...obj };
+  const meta = { ...obj.metadata };
+  delete meta.managedFields;
+  return { ...obj, metadata: meta };
 }
 
 /** The object with managedFields encoded, sorted like upstream (operation, time, manager, apiVersion, subresource). */
@@ -289,8 +294,8 @@ function withManagedFields(obj: JsonObject, managers: Map<string, Managed>): Jso
     .filter((m) => !m.set.empty())
     .map((m) => ({ ...m.entry, fieldsType: "FieldsV1" as const, fieldsV1: m.set.toFieldsV1() }))
     .sort((a, b) => cmpStr(a.operation, b.operation) || cmpStr(a.time ?? "", b.time ?? "") || cmpStr(a.manager, b.manager) || cmpStr(a.apiVersion, b.apiVersion) || cmpStr(a.subresource ?? "", b.subresource ?? ""));
-  const out = clone(obj);
-  const meta: JsonObject = isObject(out.metadata) ? out.metadata : {};
+  const out = { ...obj }; // shallow, like withoutManagedFields: only metadata is changed below
+  const meta: JsonObject = isObject(out.metadata) ? { ...out.metadata } : {};
   if (entries.length > 0) meta.managedFields = entries as unknown as JsonValue[];
   else delete meta.managedFields;
   if (entries.length > 0 || isObject(out.metadata)) out.metadata = meta;

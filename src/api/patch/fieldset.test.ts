@@ -44,3 +44,15 @@ describe("FieldSet set operations match their definitions on member paths", () =
     expect(sorted(FieldSet.fromFieldsV1(s.toFieldsV1()))).toEqual(sorted(s));
   });
 });
+
+describe("FieldSet nodes", () => {
+  test("empty branches (nodes created but never made members) do not show in fieldsV1 or members", () => {
+    const s = new FieldSet();
+    const item = s.node(["f:spec", 'k:{"name":"a"}']);
+    item.member = true;
+    item.child("f:unset").child("f:deeper"); // created, nothing inserted
+    expect(s.toFieldsV1()).toEqual({ "f:spec": { 'k:{"name":"a"}': {} } });
+    expect(s.members()).toEqual([["f:spec", 'k:{"name":"a"}']]);
+    expect(s.difference(new FieldSet()).toFieldsV1()).toEqual(s.toFieldsV1());
+  });
+});

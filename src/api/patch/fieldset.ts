@@ -5,6 +5,8 @@
  * `f:<field>` a map field, `k:{"name":"x"}` an associative-list item, `v:<json>` a set-list
  * value, `i:<n>` a list index. A node is a *member* when the path itself is in the set;
  * fieldsV1 writes that as `".": {}` when the node also has children, or as `{}` for a leaf.
+ * A set is a value once built: insert/node/child only while building a fresh set; the set
+ * operations may return an operand or share its subtrees.
  */
 
 import { isObject, type JsonObject, type JsonValue } from "./json.ts";
@@ -29,6 +31,20 @@ export class FieldSet {
     }
     node.member = true;
     return this;
+  }
+
+  /** The child node for `el`, created (as a non-member) when missing. */
+  child(el: PathElement): FieldSet {
+    let next = this.children.get(el);
+    if (!next) this.children.set(el, (next = new FieldSet()));
+    return next;
+  }
+
+  /** The node at `path`, created (non-members on the way) when missing. */
+  node(path: FieldPath): FieldSet {
+    let n: FieldSet = this;
+    for (const el of path) n = n.child(el);
+    return n;
   }
 
   /** The node at `path`, if any. */
@@ -73,13 +89,12 @@ export class FieldSet {
   }
 
   union(other: FieldSet): FieldSet {
-    const out = this.clone();
-    mergeInto(out, other);
-    return out;
+    return unionTree(this, other) ?? new FieldSet();
   }
 
   /** Members of this set that are not members of `other`. */
   difference(other: FieldSet): FieldSet {
+    if (other.children.size === 0 && !other.member) return this;
     return filterTree(this, other, false) ?? new FieldSet();
   }
 
@@ -89,7 +104,7 @@ export class FieldSet {
 
   /** The same set without the members at or below any path in `paths`. */
   without(paths: readonly FieldPath[]): FieldSet {
-    if (paths.length === 0) return this.clone();
+    if (paths.length === 0) return this;
     const cut = new FieldSet();
     for (const p of paths) cut.insert(p);
     return cutTree(this, cut) ?? new FieldSet();
@@ -97,10 +112,7 @@ export class FieldSet {
 
   /** fieldsV1 JSON (`{"f:data":{".":{},"f:a":{}}}`). */
   toFieldsV1(): JsonObject {
-    const out: JsonObject = {};
-    if (this.member && this.children.size > 0) out["."] = {};
-    for (const [el, c] of this.children) if (!c.empty()) out[el] = c.toFieldsV1();
-    return out;
+    return fieldsV1Of(this) ?? {};
   }
 
   /** Parse fieldsV1 JSON; unknown shapes are ignored. */
@@ -125,20 +137,23 @@ export class FieldSet {
 }
 
 // Tree walks behind union/difference/intersection/without: they visit each node once instead
-// of enumerating member paths (this runs on every write, for managedFields).
+// of enumerating member paths (this runs on every write, for managedFields), and share the
+// subtrees they do not change.
 
-function mergeInto(into: FieldSet, from: FieldSet): void {
-  if (from.member) into.member = true;
-  for (const [el, child] of from.children) {
-    let next = into.children.get(el);
-    if (!next) into.children.set(el, (next = new FieldSet()));
-    mergeInto(next, child);
-  }
+/** The union, sharing every subtree only one side has (sets are values once built). */
+function unionTree(a: FieldSet | undefined, b: FieldSet | undefined): FieldSet | undefined {
+  if (!b || (b.children.size === 0 && !b.member)) return a;
+  if (!a || (a.children.size === 0 && !a.member)) return b;
+  const out = new FieldSet();
+  out.member = a.member || b.member;
+  for (const [el, child] of a.children) out.children.set(el, unionTree(child, b.children.get(el))!);
+  for (const [el, child] of b.children) if (!a.children.has(el)) out.children.set(el, child);
+  return out;
 }
 
 /** Members of `a` that are (keep=true) or are not (keep=false) members of `b`; undefined when none. */
 function filterTree(a: FieldSet, b: FieldSet | undefined, keep: boolean): FieldSet | undefined {
-  if (!keep && b === undefined) return a.empty() ? undefined : a.clone();
+  if (!keep && b === undefined) return a.empty() ? undefined : a;
   if (keep && b === undefined) return undefined;
   const out = new FieldSet();
   out.member = a.member && (keep ? b!.member : !b!.member);
@@ -151,7 +166,7 @@ function filterTree(a: FieldSet, b: FieldSet | undefined, keep: boolean): FieldS
 
 /** `a` without everything at or below the member paths of `cut`; undefined when nothing is left. */
 function cutTree(a: FieldSet, cut: FieldSet | undefined): FieldSet | undefined {
-  if (cut === undefined) return a.empty() ? undefined : a.clone();
+  if (cut === undefined) return a.empty() ? undefined : a;
   if (cut.member) return undefined;
   const out = new FieldSet();
   out.member = a.member;
@@ -162,8 +177,28 @@ function cutTree(a: FieldSet, cut: FieldSet | undefined): FieldSet | undefined {
   return out.member || out.children.size > 0 ? out : undefined;
 }
 
-/** Path element of a map field. */
-export const fieldElement = (name: string): PathElement => `f:${name}`;
+/** fieldsV1 of a node in one pass (undefined when nothing below is a member). */
+function fieldsV1Of(n: FieldSet): JsonObject | undefined {
+  let kids: JsonObject | undefined;
+  for (const [el, c] of n.children) {
+    const v = fieldsV1Of(c);
+    if (v) (kids ??= {})[el] = v;
+  }
+  if (!kids) return n.member ? {} : undefined;
+  return n.member ? { ".": {}, ...kids } : kids;
+}
+
+const fieldElements = new Map<string, PathElement>();
+
+/** Path element of a map field (interned: the same few names recur on every write). */
+export function fieldElement(name: string): PathElement {
+  let el = fieldElements.get(name);
+  if (el === undefined) {
+    el = `f:${name}`;
+    if (fieldElements.size < 100_000) fieldElements.set(name, el);
+  }
+  return el;
+}
 
 /** Path element of an associative-list item: its key fields, sorted, as compact JSON. */
 export function keyElement(keys: Readonly<Record<string, JsonValue>>): PathElement {

@@ -59,44 +59,53 @@ const isEmptyContainer = (v: JsonValue) => (Array.isArray(v) && v.length === 0) 
  * of associative and set lists are members themselves and (for maps) recurse.
  */
 export function toFieldSet(value: JsonValue, type: PatchType | undefined, set = new FieldSet(), path: PathElement[] = []): FieldSet {
-  walkSet(value, undefined, type, set, path, false);
+  walkSet(value, undefined, type, set.node(path), path.length === 0, undefined);
   return set;
 }
 
-function walkSet(value: JsonValue, meta: PatchField | undefined, type: PatchType | undefined, set: FieldSet, path: PathElement[], strict: boolean): void {
+/**
+ * Adds the fields of `value` below `node` (the FieldSet node of the value's path). `strictPath`
+ * is the path itself, tracked only for applied configurations, whose unidentifiable list items
+ * are reported with it.
+ */
+function walkSet(value: JsonValue, meta: PatchField | undefined, type: PatchType | undefined, node: FieldSet, root: boolean, strictPath: PathElement[] | undefined): void {
   if (isObject(value)) {
-    if (path.length > 0 && Object.keys(value).length === 0) {
-      set.insert(path);
+    const keys = Object.keys(value);
+    if (!root && keys.length === 0) {
+      node.member = true;
       return;
     }
-    for (const [k, v] of Object.entries(value)) {
+    for (const k of keys) {
+      const v = value[k] as JsonValue;
       if (v === null) continue;
       const f = lookupField(type, k);
-      walkSet(v, f.meta, f.type, set, [...path, fieldElement(k)], strict);
+      const el = fieldElement(k);
+      walkSet(v, f.meta, f.type, node.child(el), false, strictPath && [...strictPath, el]);
     }
     return;
   }
   if (Array.isArray(value)) {
     const kind = listKind(meta);
-    const els = value.length === 0 ? undefined : strict ? requireItemElements(value, kind, path) : itemElements(value, kind);
+    const els = value.length === 0 ? undefined : strictPath ? requireItemElements(value, kind, strictPath) : itemElements(value, kind);
     if (!els) {
-      set.insert(path);
+      node.member = true;
       return;
     }
-    value.forEach((item, i) => {
-      const p = [...path, els[i] as PathElement];
-      set.insert(p);
-      if (isObject(item)) walkSet(item, undefined, type, set, p, strict);
-    });
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i] as JsonValue;
+      const c = node.child(els[i] as PathElement);
+      c.member = true;
+      if (isObject(item)) walkSet(item, undefined, type, c, false, strictPath && [...strictPath, els[i] as PathElement]);
+    }
     return;
   }
-  set.insert(path);
+  node.member = true;
 }
 
 /** Like toFieldSet for an applied configuration: unidentifiable list items are an error. */
 export function appliedFieldSet(config: JsonObject, type: PatchType | undefined): FieldSet {
   const set = new FieldSet();
-  walkSet(config, undefined, type, set, [], true);
+  walkSet(config, undefined, type, set, true, []);
   return set;
 }
 
@@ -114,21 +123,26 @@ export function compareValues(oldValue: JsonObject, newValue: JsonObject, type: 
 }
 
 function addSubtree(set: FieldSet, value: JsonValue, meta: PatchField | undefined, type: PatchType | undefined, path: PathElement[]): void {
-  set.insert(path);
-  if (isObject(value) || Array.isArray(value)) walkSet(value, meta, type, set, path, false);
+  const node = set.node(path);
+  node.member = true;
+  if (isObject(value) || Array.isArray(value)) walkSet(value, meta, type, node, path.length === 0, undefined);
 }
 
 function compareAt(a: JsonValue, b: JsonValue, meta: PatchField | undefined, type: PatchType | undefined, path: PathElement[], cmp: Comparison): void {
   if (isObject(a) && isObject(b) && !(path.length > 0 && (isEmptyContainer(a) || isEmptyContainer(b)))) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      const f = lookupField(type, k);
-      const p = [...path, fieldElement(k)];
+    const visit = (k: string) => {
       const inA = has(a, k) && a[k] !== null;
       const inB = has(b, k) && b[k] !== null;
+      if (!inA && !inB) return;
+      const f = lookupField(type, k);
+      const p = [...path, fieldElement(k)];
       if (inA && inB) compareAt(a[k] as JsonValue, b[k] as JsonValue, f.meta, f.type, p, cmp);
       else if (inB) addSubtree(cmp.added, b[k] as JsonValue, f.meta, f.type, p);
-      else if (inA) addSubtree(cmp.removed, a[k] as JsonValue, f.meta, f.type, p);
-    }
+      else addSubtree(cmp.removed, a[k] as JsonValue, f.meta, f.type, p);
+    };
+    // Keys of a, then keys only in b (the union, without building it).
+    for (const k of Object.keys(a)) visit(k);
+    for (const k of Object.keys(b)) if (!has(a, k)) visit(k);
     return;
   }
   if (Array.isArray(a) && Array.isArray(b) && a.length > 0 && b.length > 0) {
