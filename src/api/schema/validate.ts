@@ -187,13 +187,36 @@ function elemGoType(t: string): string {
   return m ? m[1]! : t;
 }
 
-interface Ctx {
+/**
+ * Where a value is being decoded, for Go-style error messages. Built for every field, read only
+ * when something is wrong, so the strings are computed on demand.
+ */
+class Ctx {
+  constructor(
+    private readonly schemaName: string,
+    private readonly parentStack: string[],
+    private readonly key: string,
+    private readonly prop: Schema,
+    /** How many slice/map element levels below the field (each strips one `[]` / `map[..]`). */
+    private readonly elem = 0,
+  ) {}
   /** Struct whose field is being decoded (Go's errorContext.Struct). */
-  struct: string;
+  get struct(): string {
+    return shortName(this.schemaName);
+  }
   /** JSON names of the struct fields leading here (Go's errorContext.FieldStack). */
-  stack: string[];
+  get stack(): string[] {
+    return [...this.parentStack, this.key];
+  }
   /** Go type of the value at this position. */
-  goType: string;
+  get goType(): string {
+    let t = goTypeOfField(this.schemaName, this.key) ?? goTypeOf(this.prop);
+    for (let i = 0; i < this.elem; i++) t = elemGoType(t);
+    return t;
+  }
+  element(): Ctx {
+    return new Ctx(this.schemaName, this.parentStack, this.key, this.prop, this.elem + 1);
+  }
 }
 
 function typeError(w: Walk, value: unknown, ctx: Ctx, valueText?: string) {
@@ -209,7 +232,8 @@ function fatal(w: Walk, message: string) {
 function walkStruct(obj: Record<string, unknown>, schemaName: string, schema: Schema, path: string, stack: string[], w: Walk): Record<string, unknown> {
   const props = schema.properties ?? {};
   let out: Record<string, unknown> | undefined;
-  for (const [key, v] of Object.entries(obj)) {
+  for (const key of Object.keys(obj)) {
+    const v = obj[key];
     const p = path ? `${path}.${key}` : key;
     const prop = props[key];
     if (!prop) {
@@ -218,8 +242,7 @@ function walkStruct(obj: Record<string, unknown>, schemaName: string, schema: Sc
       delete out[key];
       continue;
     }
-    const goType = goTypeOfField(schemaName, key) ?? goTypeOf(prop);
-    const nv = walkValue(v, prop, p, { struct: shortName(schemaName), stack: [...stack, key], goType }, w);
+    const nv = walkValue(v, prop, p, new Ctx(schemaName, stack, key, prop), w);
     if (nv !== v) { out ??= { ...obj }; out[key] = nv; }
     if (w.failure?.fatal) break;
   }
@@ -261,8 +284,9 @@ function walkValue(v: unknown, s: Schema, path: string, ctx: Ctx, w: Walk): unkn
     if (!isObject(v)) { typeError(w, v, ctx); return v; }
     const elem = t.additionalProperties;
     let out: Record<string, unknown> | undefined;
-    for (const [k, x] of Object.entries(v)) {
-      const nx = walkValue(x, elem, `${path}.${k}`, { ...ctx, goType: elemGoType(ctx.goType) }, w);
+    for (const k of Object.keys(v)) {
+      const x = v[k];
+      const nx = walkValue(x, elem, `${path}.${k}`, ctx.element(), w);
       if (nx !== x) { out ??= { ...v }; out[k] = nx; }
       if (w.failure?.fatal) break;
     }
@@ -274,7 +298,7 @@ function walkValue(v: unknown, s: Schema, path: string, ctx: Ctx, w: Walk): unkn
     const items = t.items ?? {};
     v.forEach((x, i) => {
       if (w.failure?.fatal) return;
-      const nx = walkValue(x, items, `${path}[${i}]`, { ...ctx, goType: elemGoType(ctx.goType) }, w);
+      const nx = walkValue(x, items, `${path}[${i}]`, ctx.element(), w);
       if (nx !== x) { out ??= [...v]; out[i] = nx; }
     });
     return out ?? v;
