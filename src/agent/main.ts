@@ -10,6 +10,7 @@ import { ServerPool } from "../client/failover.ts";
 import { KubeClient } from "../client/client.ts";
 import { onShutdownSignals } from "../server/signals.ts";
 import { startAgent } from "./agent.ts";
+import { startTunnel } from "./streaming/index.ts";
 import { KITE_VERSION } from "../version.ts";
 
 const log = logger("agent");
@@ -41,7 +42,26 @@ export async function runAgentProcess(cfg: AgentConfig): Promise<void> {
     dataDir: cfg.dataDir,
     runtime: cfg.containerRuntime,
   });
-  onShutdownSignals(() => agent.stop());
+  // Logs, exec, attach and port-forward reach this node through tunnels it opens to every server.
+  const tunnel = startTunnel({ nodeName: cfg.nodeName, servers: () => pool.list(), token: creds.token, caPem: creds.caPem, runtime: () => agent.runtime });
+  // Keep the server list current, so the agent can fail over to servers that joined later.
+  const refresh = setInterval(() => void refreshServers(pool, creds.token), 30_000);
+  onShutdownSignals(async () => {
+    clearInterval(refresh);
+    await tunnel.stop();
+    await agent.stop();
+  });
   log.info("kite agent is running", { node: cfg.nodeName, server: pool.url });
   await new Promise(() => {});
+}
+
+async function refreshServers(pool: ServerPool, token: string) {
+  try {
+    const res = await pool.fetch("/kite/v1/servers", { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) return;
+    const body = (await res.json()) as { servers?: string[] };
+    if (body.servers?.length) pool.update(body.servers);
+  } catch (e) {
+    log.debug("server list refresh failed", { error: e as Error });
+  }
 }

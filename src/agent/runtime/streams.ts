@@ -27,44 +27,62 @@ export function mergedOutput(
   let errTail = "";
   let cancelled = false;
   const dec = new TextDecoder();
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const pump = async (s: ReadableStream<Uint8Array>, keep: boolean) => {
-        const r = s.getReader();
-        for (;;) {
-          const { done, value } = await r.read();
-          if (done) return;
-          if (keep) errTail = (errTail + dec.decode(value, { stream: true })).slice(-ERR_KEEP);
-          try {
-            controller.enqueue(value);
-          } catch {
-            return; // cancelled
+  // Backpressure: each pump reads the next chunk only when the consumer has room
+  // (desiredSize > 0), so a slow reader (`kubectl logs -f` on a slow link) makes the CLI
+  // block on its pipe instead of the agent buffering without bound.
+  const waiting: (() => void)[] = [];
+  const wakeAll = () => {
+    for (const w of waiting.splice(0)) w();
+  };
+  const room = (controller: ReadableStreamDefaultController<Uint8Array>) =>
+    (controller.desiredSize ?? 1) > 0 || cancelled ? Promise.resolve() : new Promise<void>((r) => waiting.push(r));
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const pump = async (s: ReadableStream<Uint8Array>, keep: boolean) => {
+          const r = s.getReader();
+          for (;;) {
+            await room(controller);
+            if (cancelled) return;
+            const { done, value } = await r.read();
+            if (done) return;
+            if (keep) errTail = (errTail + dec.decode(value, { stream: true })).slice(-ERR_KEEP);
+            try {
+              controller.enqueue(value);
+            } catch {
+              return; // cancelled
+            }
           }
-        }
-      };
-      Promise.all([pump(out, false), pump(err, true), proc.exited]).then(
-        ([, , code]) => {
-          try {
-            if (code === 0 || cancelled) controller.close();
-            else controller.error(onFail(code, errTail));
-          } catch {
-            /* already cancelled */
-          }
-        },
-        (e) => {
-          try {
-            controller.error(e);
-          } catch {
-            /* already cancelled */
-          }
-        },
-      );
+        };
+        Promise.all([pump(out, false), pump(err, true), proc.exited]).then(
+          ([, , code]) => {
+            try {
+              if (code === 0 || cancelled) controller.close();
+              else controller.error(onFail(code, errTail));
+            } catch {
+              /* already cancelled */
+            }
+          },
+          (e) => {
+            try {
+              controller.error(e);
+            } catch {
+              /* already cancelled */
+            }
+          },
+        );
+      },
+      pull() {
+        wakeAll();
+      },
+      cancel() {
+        cancelled = true;
+        wakeAll();
+        proc.kill("SIGKILL");
+      },
     },
-    cancel() {
-      cancelled = true;
-      proc.kill("SIGKILL");
-    },
-  });
+    new CountQueuingStrategy({ highWaterMark: 16 }),
+  );
 }
 
 /** A WritableStream over a FileSink (Bun's pipe stdin); close() sends EOF. */
