@@ -99,7 +99,7 @@ try {
     while (!firstAfter && Date.now() < deadline) await Bun.sleep(5);
     stop = true;
     await Promise.all(loops);
-    if (!firstAfter) throw new Error(`repeat ${rep + 1}: no write succeeded within 30 s of the kill`);
+    if (!firstAfter) throw new Error(`repeat ${rep + 1}: no write succeeded within 30 s of the kill (on a busy machine a create may need more than ${timeoutMs} ms: try --timeout-ms 1000)`);
     const ms = firstAfter - killedAt;
     outages.push(ms);
     const elected = followers
