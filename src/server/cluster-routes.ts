@@ -61,7 +61,13 @@ export function mountClusterRoutes(app: Hono<Env>, deps: ClusterRouteDeps): void
       if (!name || isDNS1123Subdomain(name).length) throw errors.badRequest(`name: Invalid value: ${JSON.stringify(name ?? "")}: must be a DNS subdomain`);
       if (!url || !/^https:\/\/[^/]+$/.test(url)) throw errors.badRequest(`url: Invalid value: ${JSON.stringify(url ?? "")}: must be https://host:port`);
       if (!store.node.isLeader) return await forwardToLeader(c.req.raw, raw, deps);
-      const existing = store.members().find((m) => m.name === name);
+      let existing = store.members().find((m) => m.name === name);
+      if (existing && existing.role === "learner" && existing.url === url) {
+        // A join that never finished (the server stopped before it caught up): start over.
+        log.info("replacing an unfinished join", { name, member: existing.id.toString(16) });
+        await store.removeMember(existing.id);
+        existing = undefined;
+      }
       if (existing) {
         throw new ApiError(409, "AlreadyExists", `a server named ${name} is already a member (${existing.id.toString(16)}); remove it first (kubectl delete node ${name}) or choose another --node-name`);
       }
