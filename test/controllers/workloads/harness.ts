@@ -1,11 +1,11 @@
 /**
  * @module test/controllers/workloads/harness
  * A real `kite server` (its controller manager runs the workload controllers) plus, for
- * tests that need pods to become Running/Ready before the node agent and scheduler
- * exist, a SIMULATED node side: fake Node objects with heartbeats, and a "fake kubelet"
- * that binds unscheduled pods (standing in for the scheduler), marks bound pods
- * Running/Ready through the status subresource, finishes pods of Jobs, and confirms
- * graceful deletions. It is a simulation, clearly labelled; real-container tests come
+ * tests that need pods to become Running/Ready without the node agent, a SIMULATED node
+ * side: fake Node objects with heartbeats, and a "fake kubelet" that marks pods the
+ * server's scheduler bound to them Running/Ready through the status subresource,
+ * finishes pods of Jobs, and confirms graceful deletions (it can also bind pods itself,
+ * standing in for a scheduler). It is a simulation, clearly labelled; real-container tests come
  * with the agent.
  */
 import { readFileSync } from "node:fs";
@@ -71,7 +71,7 @@ export interface KubeletOptions {
   finish?(pod: KObj): "Succeeded" | "Failed" | undefined;
   /** Delay before a bound pod starts (ms, default 50). */
   startDelayMs?: number;
-  /** Bind pods without spec.nodeName (standing in for the scheduler; default true). */
+  /** Also bind pods without spec.nodeName, standing in for a scheduler (default false: the server's scheduler binds). */
   bind?: boolean;
 }
 
@@ -149,7 +149,7 @@ export class FakeKubelet {
       return;
     }
     if (!node) {
-      if (this.opts.bind === false || this.inflight.has(`bind:${key}`)) return;
+      if (!this.opts.bind || this.inflight.has(`bind:${key}`)) return;
       const target = this.pickNode(pod);
       if (!target) return;
       this.inflight.add(`bind:${key}`);

@@ -5,7 +5,7 @@
  * then call `sync(key)` (a thrown error re-queues the key with back-off), and a stop that
  * drains the workers.
  */
-import type { KObj } from "../../../client/client.ts";
+import { KubeApiError, type KObj } from "../../../client/client.ts";
 import type { EventRecorder } from "../../../client/events.ts";
 import { objectKey, type Informer } from "../../../client/informer.ts";
 import { WorkQueue } from "../../framework/workqueue.ts";
@@ -44,7 +44,11 @@ export abstract class QueueController implements Controller {
         await Promise.all(this.synced.map((i) => i.waitForSync()));
         await this.sync(key);
       },
-      (key, e) => this.log.debug("sync failed, retrying", { key, error: e as Error }),
+      (key, e) => {
+        // Conflicts and races with a stale cache are routine; anything else is worth seeing.
+        if (e instanceof KubeApiError && (e.code === 409 || e.code === 404)) this.log.debug("sync failed, retrying", { key, error: e });
+        else this.log.warn("sync failed, retrying", { key, error: e as Error });
+      },
     );
   }
 
