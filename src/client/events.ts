@@ -19,8 +19,30 @@ interface Seen {
   at: number;
 }
 
+/** Upstream's EventSourceObjectSpamFilter: a token bucket per (source, object): burst 25, one token per 5 minutes. */
+const SPAM_BURST = 25;
+const SPAM_REFILL_MS = 5 * 60_000;
+
 export class EventRecorder {
   private seen = new Map<string, Seen>();
+  private buckets = new Map<string, { tokens: number; at: number }>();
+
+  /** False when this object has used up its event budget (the event is dropped, like upstream). */
+  private allow(uid: string, now: number): boolean {
+    let b = this.buckets.get(uid);
+    if (!b) {
+      if (this.buckets.size > 8192) this.buckets.clear();
+      this.buckets.set(uid, (b = { tokens: SPAM_BURST, at: now }));
+    }
+    const refill = Math.floor((now - b.at) / SPAM_REFILL_MS);
+    if (refill > 0) {
+      b.tokens = Math.min(SPAM_BURST, b.tokens + refill);
+      b.at += refill * SPAM_REFILL_MS;
+    }
+    if (b.tokens <= 0) return false;
+    b.tokens--;
+    return true;
+  }
 
   constructor(
     private readonly client: KubeClient,
@@ -38,6 +60,7 @@ export class EventRecorder {
     const namespace = m.namespace || "default";
     const key = `${m.uid}|${fieldPath ?? ""}|${type}|${reason}|${message}`;
     const now = new Date();
+    if (!this.seen.has(key) && !this.allow(String(m.uid ?? m.name), now.getTime())) return;
     const ts = rfc3339(now);
     const prev = this.seen.get(key);
     if (prev && now.getTime() - prev.at < 10 * 60_000) {

@@ -367,6 +367,9 @@ export class GenericRegistry {
       next = clone(current);
       next.status = desired.status;
       if (desired.metadata?.managedFields) next.metadata.managedFields = desired.metadata.managedFields;
+      // Like upstream's status strategies, a status write may also carry annotations
+      // (the Deployment controller records deployment.kubernetes.io/revision this way).
+      if (desired.metadata?.annotations !== undefined) next.metadata.annotations = desired.metadata.annotations;
       for (const f of this.def.statusWritesMetadata ?? []) {
         const v = isPlainObject(desired.metadata) ? desired.metadata[f] : undefined;
         if (v === undefined || v === null) delete next.metadata[f];

@@ -143,7 +143,14 @@ export function statefulSetDef(): ResourceDef {
       out.push(...enumValue(ret.whenScaled, "spec.persistentVolumeClaimRetentionPolicy.whenScaled", ["Retain", "Delete"]));
       out.push(...nonNegative(spec.replicas, "spec.replicas"), ...nonNegative(spec.minReadySeconds, "spec.minReadySeconds"));
       if (spec.serviceName) for (const m of isDNS1123Subdomain(String(spec.serviceName))) out.push(field.invalid("spec.serviceName", spec.serviceName, m));
-      out.push(...validateSelectorAndTemplate(spec, "statefulset"));
+      // volumeMounts may name a volumeClaimTemplate: the controller adds those volumes to each pod.
+      const claims = asArray(spec.volumeClaimTemplates).map((t) => t?.metadata?.name).filter((n): n is string => typeof n === "string");
+      const tspec = isObj(spec.template?.spec) ? spec.template.spec : undefined;
+      const existing = new Set(asArray(tspec?.volumes).map((v) => v?.name));
+      const withClaims = tspec && claims.length
+        ? { ...spec, template: { ...spec.template, spec: { ...tspec, volumes: [...asArray(tspec.volumes), ...claims.filter((n) => !existing.has(n)).map((n) => ({ name: n, persistentVolumeClaim: { claimName: n } }))] } } }
+        : spec;
+      out.push(...validateSelectorAndTemplate(withClaims, "statefulset"));
       out.push(...requireAlwaysRestart(spec, "activeDeadlineSeconds in StatefulSet is not Supported"));
       asArray(spec.volumeClaimTemplates).forEach((t, i) => {
         const p = idx("spec.volumeClaimTemplates", i);
