@@ -33,7 +33,7 @@ async function getCm(s: KiteServer, name: string): Promise<number> {
 
 describe("kite servers in a raft cluster", () => {
   beforeAll(async () => {
-    cluster = await startCluster(3);
+    cluster = await startCluster(3, { env: { KITE_TEST_FAULTS: "1" } });
   }, 90_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -50,6 +50,24 @@ describe("kite servers in a raft cluster", () => {
     const ms = await cluster.members(c);
     expect(ms.filter((m) => m.role === "voter")).toHaveLength(3);
     expect(ms.filter((m) => m.isLeader)).toHaveLength(1);
+  }, 30_000);
+
+  it("the fault endpoint cuts a server's raft links: it cannot serve linearizable reads until healed", async () => {
+    const leader = await cluster.leader();
+    const f = cluster.servers.find((s) => s !== leader)!;
+    const ms = await cluster.members(f);
+    const others = ms.filter((m) => m.url !== f.url).map((m) => m.id.toString(16));
+    const cut = await api(f, "POST", "/kite/v1/raft/faults", { block: others });
+    expect(cut.status).toBe(200);
+    expect(((await cut.json()) as { blocked: string[] }).blocked.sort()).toEqual(others.sort());
+    const r = await api(f, "GET", "/api/v1/namespaces/default/configmaps/repl-1");
+    await r.text();
+    expect([503, 504]).toContain(r.status);
+    expect((await api(f, "POST", "/kite/v1/raft/faults", { unblock: others })).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let status = 0;
+    while (status !== 200 && Date.now() < deadline) status = await getCm(f, "repl-1");
+    expect(status).toBe(200);
   }, 30_000);
 
   it("keeps writing after SIGKILL of the leader, loses no acknowledged write, and the killed server catches up", async () => {
