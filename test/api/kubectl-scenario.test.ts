@@ -412,8 +412,9 @@ for (const version of VERSIONS) {
 
     test("wait: jsonpath on a ConfigMap, a condition set through /status of a custom resource, and delete", async () => {
       ok(await k(["create", "cm", "gate", "-n", ns]));
-      const waiter = kubectlBackground(server, version, ["wait", "cm/gate", "-n", ns, "--for=jsonpath={.data.ready}=yes", "--timeout=30s"]);
-      await Bun.sleep(500);
+      const waiter = kubectlBackground(server, version, ["wait", "cm/gate", "-n", ns, "--for=jsonpath={.data.ready}=yes", "--timeout=30s", "-v=6"]);
+      // The informer's watch on a quiet object gets its response headers at once (kite flushes them).
+      await waiter.waitFor((_o, err) => /watch=true 200 OK/.test(err), 20_000);
       ok(await k(["patch", "cm", "gate", "-n", ns, "--type=merge", "-p", '{"data":{"ready":"yes"}}']));
       await waiter.waitFor((o) => o.includes("configmap/gate condition met"), 20_000);
       expect((await waiter.stop()).code).toBe(0);
@@ -427,8 +428,8 @@ for (const version of VERSIONS) {
       ok(await k(["apply", "-f", file("crd.yaml", WIDGET_CRD)]));
       await eventually(async () => (await k(["get", "widgets", "-n", ns])).code === 0, 20_000, "widgets served");
       ok(await k(["apply", "-f", file("widget.yaml", `apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\n  namespace: ${ns}\nspec:\n  size: 1\n`)]));
-      const cond = kubectlBackground(server, version, ["wait", "widget/w1", "-n", ns, "--for=condition=Ready", "--timeout=30s"]);
-      await Bun.sleep(500);
+      const cond = kubectlBackground(server, version, ["wait", "widget/w1", "-n", ns, "--for=condition=Ready", "--timeout=30s", "-v=6"]);
+      await cond.waitFor((_o, err) => /watch=true 200 OK/.test(err), 20_000);
       expect(cond.proc.exitCode).toBeNull();
       const status = { conditions: [{ type: "Ready", status: "True", reason: "Done", message: "ok", lastTransitionTime: "2024-01-01T00:00:00Z", observedGeneration: 1 }] };
       const res = await api(server, "PATCH", `/apis/example.com/v1/namespaces/${ns}/widgets/w1/status`, { status }, { "Content-Type": "application/merge-patch+json" });
@@ -437,8 +438,21 @@ for (const version of VERSIONS) {
       expect((await cond.stop()).code).toBe(0);
       expect(ok(await k(["get", "widgets", "-n", ns])).trim()).toMatch(/^NAME\s+SIZE\s+AGE\nw1\s+1\s+\d+s$/);
 
-      const gone = kubectlBackground(server, version, ["wait", "cm/gate", "-n", ns, "--for=delete", "--timeout=30s"]);
-      await Bun.sleep(300);
+      // client-go's WatchListClient gate sends sendInitialEvents=true; the 422 makes it fall back to list+watch.
+      const wl = await k(["wait", "cm/gate", "-n", ns, "--for=jsonpath={.data.ready}=yes", "--timeout=15s"], { env: { KUBE_FEATURE_WatchListClient: "true" } });
+      expect(ok(wl).trim()).toBe("configmap/gate condition met");
+
+      // rollout status on a finished rollout returns at once (its informer's watch request must not hang).
+      ok(await k(["create", "deploy", "idle", "-n", ns, "--image=x", "--replicas=0"]));
+      const idle = await json(["get", "deploy", "idle", "-n", ns]);
+      const st = { observedGeneration: idle.metadata.generation, replicas: 0, updatedReplicas: 0, availableReplicas: 0, readyReplicas: 0 };
+      expect((await api(server, "PATCH", `/apis/apps/v1/namespaces/${ns}/deployments/idle/status`, { status: st }, { "Content-Type": "application/merge-patch+json" })).status).toBe(200);
+      const t1 = Date.now();
+      expect(ok(await k(["rollout", "status", "deploy/idle", "-n", ns, "--timeout=20s"])).trim()).toBe('deployment "idle" successfully rolled out');
+      expect(Date.now() - t1).toBeLessThan(10_000);
+
+      const gone = kubectlBackground(server, version, ["wait", "cm/gate", "-n", ns, "--for=delete", "--timeout=30s", "-v=6"]);
+      await gone.waitFor((_o, err) => /watch=true 200 OK/.test(err), 20_000); // its watch is up (headers arrived)
       ok(await k(["delete", "cm", "gate", "-n", ns, "--wait=false"]));
       await gone.waitFor((o) => o.includes("configmap/gate condition met"), 20_000);
       expect((await gone.stop()).code).toBe(0);
@@ -447,14 +461,14 @@ for (const version of VERSIONS) {
     test("delete: waits for finalizers, cascade modes set the GC finalizers", async () => {
       ok(await k(["create", "cm", "held", "-n", ns]));
       ok(await k(["patch", "cm", "held", "-n", ns, "--type=merge", "-p", '{"metadata":{"finalizers":["example.com/hold"]}}']));
-      const del = kubectlBackground(server, version, ["delete", "cm", "held", "-n", ns, "--timeout=30s"]);
+      const del = kubectlBackground(server, version, ["delete", "cm", "held", "-n", ns, "--timeout=30s", "-v=6"]);
       const held = await eventually(async () => {
         const r = await api(server, "GET", `/api/v1/namespaces/${ns}/configmaps/held`);
         const o = await r.json();
         return o.metadata?.deletionTimestamp ? o : null;
       });
       expect(held.metadata.finalizers).toEqual(["example.com/hold"]);
-      await Bun.sleep(500);
+      await del.waitFor((_o, err) => /watch=true 200 OK/.test(err), 20_000);
       expect(del.proc.exitCode).toBeNull(); // still waiting for the DELETED event
       ok(await k(["patch", "cm", "held", "-n", ns, "--type=json", "-p", '[{"op":"remove","path":"/metadata/finalizers"}]']));
       await eventually(async () => del.proc.exitCode !== null, 20_000, "kubectl delete to finish");

@@ -42,12 +42,16 @@ export function kubectlFor(server: KiteServer, version: string): Kubectl {
 export interface Background {
   proc: Subprocess;
   output(): string;
-  /** Resolves once `pred(output)` holds (or rejects after `ms`). */
-  waitFor(pred: (out: string) => boolean, ms?: number): Promise<string>;
+  /** Resolves once `pred(stdout, stderr)` holds (or rejects after `ms`). */
+  waitFor(pred: (out: string, err: string) => boolean, ms?: number): Promise<string>;
   stop(): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-/** kubectl in the background (get -w, wait): collects stdout and stderr until stopped. */
+/**
+ * kubectl in the background (get -w, wait): collects stdout and stderr until stopped. With
+ * `-v=6` in args, stderr shows each response as it arrives, e.g. the informer's
+ * `...&watch=true 200 OK` once its watch is established.
+ */
 export function kubectlBackground(server: KiteServer, version: string, args: string[]): Background {
   const cache = join(server.dataDir, `kubectl-cache-${version}`);
   const proc = Bun.spawn([kubectlBinary(version), "--kubeconfig", server.kubeconfig, "--cache-dir", cache, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
@@ -64,11 +68,11 @@ export function kubectlBackground(server: KiteServer, version: string, args: str
     async waitFor(pred, ms = 15_000) {
       const deadline = Date.now() + ms;
       while (Date.now() < deadline) {
-        if (pred(out)) return out;
+        if (pred(out, err)) return out;
         if (proc.exitCode !== null) break;
         await Bun.sleep(50);
       }
-      if (pred(out)) return out;
+      if (pred(out, err)) return out;
       throw new Error(`kubectl ${args.join(" ")}: condition not met; stdout:\n${out}\nstderr:\n${err}`);
     },
     async stop() {
