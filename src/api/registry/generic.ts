@@ -17,6 +17,7 @@ import { clone, deepEqual, getPath, randomSuffix, rfc3339, setPath, specPart } f
 import { compileSelection, type Selection } from "./selection.ts";
 import { applyPatch, trackManagedFields, type PatchType } from "./patching.ts";
 import { checkFields } from "./fields.ts";
+import { startWatch, type ApiWatch } from "./watch.ts";
 
 export interface ListOptions {
   labelSelector?: string;
@@ -49,16 +50,7 @@ export interface ListResult {
   remainingItemCount?: number;
 }
 
-export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
-export interface ApiWatchEvent {
-  type: WatchEventType;
-  object: Obj;
-}
-
-export interface ApiWatch {
-  next(): Promise<ApiWatchEvent | null>;
-  cancel(): void;
-}
+export type { WatchEventType, ApiWatchEvent, ApiWatch } from "./watch.ts";
 
 const MAX_CAS_RETRIES = 20;
 
@@ -585,84 +577,9 @@ export class GenericRegistry {
 
   // ---- watch ------------------------------------------------------------------------
 
-  /** Start a watch. Throws ApiError(410) for a compacted resourceVersion. */
-  async watch(namespace: string | undefined, opts: WatchOptions): Promise<ApiWatch> {
-    const sel = this.selection(opts);
-    const prefix = this.listPrefix(namespace);
-    const initial: ApiWatchEvent[] = [];
-    let after: number;
-    const rvParam = opts.resourceVersion;
-    if (opts.sendInitialEvents) {
-      throw errors.invalid("ListOptions", "meta.k8s.io", "", [field.forbidden("sendInitialEvents", "sendInitialEvents is not supported by this server")]);
-    }
-    if (!rvParam || rvParam === "0") {
-      // Synthetic ADDED events for the current state, then changes after it.
-      const res = await this.storeCall(() => this.store.list(prefix));
-      after = res.revision;
-      for (const kv of res.kvs) {
-        const o = decodeShared(kv);
-        if (sel.matches(o)) initial.push({ type: "ADDED", object: o });
-      }
-    } else {
-      after = parseRv(rvParam);
-    }
-    let w;
-    try {
-      w = this.store.watch(prefix, { afterRevision: after, progressIntervalMs: opts.allowWatchBookmarks ? 5_000 : 0 });
-    } catch (e) {
-      throw this.mapStoreError(e);
-    }
-    const queue: ApiWatchEvent[] = initial;
-    const kind = this.def.kind;
-    const apiVersion = apiVersionOf(this.def);
-    const bookmarks = Boolean(opts.allowWatchBookmarks);
-    const def = this.def;
-    let done = false;
-    return {
-      async next(): Promise<ApiWatchEvent | null> {
-        for (;;) {
-          if (queue.length) return queue.shift()!;
-          if (done) return null;
-          let batch;
-          try {
-            batch = await w.next();
-          } catch (e) {
-            done = true;
-            if (e instanceof CompactedError) {
-              return { type: "ERROR", object: new ApiError(410, "Expired", `too old resource version: ${after} (${e.compactRevision})`).toStatus() };
-            }
-            if (e instanceof StoreError && e.code === "WatchOverflow") {
-              return { type: "ERROR", object: new ApiError(410, "Expired", `watch fell behind and was closed: ${e.message}`).toStatus() };
-            }
-            return { type: "ERROR", object: errors.internal((e as Error).message).toStatus() };
-          }
-          if (batch === null) {
-            done = true;
-            return null;
-          }
-          if (batch.kind === "progress") {
-            if (bookmarks) return { type: "BOOKMARK", object: { kind, apiVersion, metadata: { resourceVersion: String(batch.revision) } } };
-            continue;
-          }
-          for (const ev of batch.events) {
-            const cur = ev.type === "put" ? decodeShared(ev.kv) : null;
-            const prev = ev.prevKv ? decodeShared(ev.prevKv) : null;
-            const curMatch = cur ? sel.matches(cur) : false;
-            const prevMatch = prev ? sel.matches(prev) : false;
-            if (ev.type === "delete") {
-              if (prevMatch) queue.push({ type: "DELETED", object: decodeAt(ev.prevKv.value, ev.kv.modRevision) });
-            } else if (curMatch && prevMatch) queue.push({ type: "MODIFIED", object: cur! });
-            else if (curMatch) queue.push({ type: "ADDED", object: cur! });
-            else if (prevMatch) queue.push({ type: "DELETED", object: cur! });
-          }
-          void def;
-        }
-      },
-      cancel() {
-        done = true;
-        w.cancel();
-      },
-    };
+  /** Start a watch (registry/watch.ts). Throws ApiError(410) for a compacted resourceVersion. */
+  watch(namespace: string | undefined, opts: WatchOptions): Promise<ApiWatch> {
+    return startWatch(this, namespace, opts);
   }
 
   // ---- helpers ----------------------------------------------------------------------
@@ -721,7 +638,7 @@ export class GenericRegistry {
     if (causes.length) throw errors.invalid(this.def.kind, this.def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? "", causes);
   }
 
-  private async storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  async storeCall<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
