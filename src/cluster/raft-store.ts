@@ -38,7 +38,6 @@ import {
 import { assertValidCommand, assertValidWatch, InvalidCommandError } from "../store/validate.ts";
 import { VacuumLoop } from "../store/vacuum.ts";
 import { WatchHub } from "../store/watch-hub.ts";
-import { ProposalDroppedError } from "../raft/errors.ts";
 import { bootstrapUpdate } from "../raft/storage.ts";
 import { type ConfState, type Entry, NONE } from "../raft/types.ts";
 import { SqliteLogStorage } from "./log-storage.ts";
@@ -47,7 +46,8 @@ import { RaftNode, type RaftTiming } from "./raft-node.ts";
 import { derivePeerKey } from "./peer-auth.ts";
 import { ProposalTracker } from "./proposal-tracker.ts";
 import { ReadBarrier } from "./read-barrier.ts";
-import { MEMBERS_PREFIX, type MemberRecord, type MemberStatus, decodeMember, encodeMember, memberKey, newMemberId } from "./members.ts";
+import { MEMBERS_PREFIX, type MemberRecord, type MemberStatus } from "./members.ts";
+import { Membership, MembershipError } from "./membership.ts";
 import { logger } from "../util/log.ts";
 
 const log = logger("raft-store");
@@ -85,21 +85,7 @@ export interface RaftStoreOptions {
   vacuumStepRows?: number;
 }
 
-/** This member is not the leader and cannot do what was asked; `leaderUrl` is where to go. */
-export class NotLeaderError extends UnavailableError {
-  constructor(readonly leaderUrl: string | null) {
-    super(leaderUrl ? `not the raft leader; the leader is ${leaderUrl}` : "not the raft leader, and no leader is known");
-    this.name = "NotLeaderError";
-  }
-}
-
-/** A membership change is refused (another is pending, unknown member, last voter...). */
-export class MembershipError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "MembershipError";
-  }
-}
+export { MembershipError, NotLeaderError } from "./membership.ts";
 
 export class RaftStore implements Store {
   readonly node: RaftNode;
@@ -113,8 +99,7 @@ export class RaftStore implements Store {
   private readonly policy: CompactionPolicy;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly revoking = new Set<number>();
-  private readonly seedPeers: Map<number, string>;
-  private memberRecords = new Map<number, MemberRecord>();
+  private readonly membership: Membership;
   private closed = false;
   private closing: Promise<void> | null = null;
   private readonly removedListeners = new Set<() => void>();
@@ -126,7 +111,6 @@ export class RaftStore implements Store {
     mkdirSync(dirname(o.stateDbPath), { recursive: true });
     this.sm = new MvccStateMachine(o.stateDbPath, { sync: "normal" });
     this.storage = new SqliteLogStorage(o.raftDbPath);
-    this.seedPeers = new Map(o.peers ?? []);
     if (this.isEmptyLog()) {
       if (o.mode === "bootstrap") this.bootstrapLog();
       else if (this.sm.appliedIndex() !== 0) {
@@ -149,11 +133,25 @@ export class RaftStore implements Store {
       snapshotEvery: o.snapshotEvery,
       compactionMargin: o.compactionMargin,
     });
+    this.membership = new Membership({
+      selfId: o.memberId,
+      name: o.name,
+      url: o.url,
+      node: this.node,
+      sm: this.sm,
+      seedPeers: new Map(o.peers ?? []),
+      requestTimeoutMs: this.requestTimeoutMs,
+      isClosed: () => this.closed,
+      linearize: () => this.linearize(),
+      create: (k, v) => this.create(k, v),
+      update: (k, v, rev) => this.update(k, v, rev),
+      delete: (k, rev) => this.delete(k, rev),
+    });
     this.hub = new WatchHub(this.sm, { bufferLimit: o.watchBufferLimit });
     this.sm.onApplied((events, rev) => this.hub.publish(events, rev));
     this.sm.onRestored(() => {
       this.hub.resync();
-      this.loadMembers();
+      this.membership.load();
     });
     this.tracker = new ProposalTracker(
       { leader: () => this.node.leader, term: () => this.node.term, propose: (d) => this.node.propose(d) },
@@ -176,7 +174,7 @@ export class RaftStore implements Store {
         if (ss.lead !== NONE) this.tracker.retry();
         if (ss.raftState === "leader") this.becameLeader();
       },
-      onConfState: () => this.updatePeers(),
+      onConfState: () => this.membership.updatePeers(),
       onRemoved: () => {
         for (const l of this.removedListeners) l();
       },
@@ -186,7 +184,7 @@ export class RaftStore implements Store {
         for (const l of this.fatalListeners) l(err);
       },
     };
-    this.loadMembers();
+    this.membership.load();
     const compactEvery = o.compactIntervalMs ?? 10_000;
     if (compactEvery > 0) {
       this.every(compactEvery, () => {
@@ -207,7 +205,7 @@ export class RaftStore implements Store {
       const deadline = Date.now() + 10_000;
       while (!s.node.isLeader && Date.now() < deadline) await Bun.sleep(5);
     }
-    void s.ensureOwnRecord();
+    void s.membership.ensureOwnRecord();
     return s;
   }
 
@@ -268,87 +266,25 @@ export class RaftStore implements Store {
       if (cmd.op === "compact" && results[i]!.op === "compact" && !(results[i] as { error?: string }).error) this.vacuum.kick();
       if ("key" in cmd && cmd.key.startsWith(MEMBERS_PREFIX)) members = true;
     }
-    if (members) this.loadMembers();
+    if (members) this.membership.load();
   }
 
   private becameLeader(): void {
     // Like etcd's Promote: time without a leader does not count against lease TTLs.
     this.propose({ op: "leasePromote", now: Date.now() }).catch(() => {});
-    void this.ensureOwnRecord();
+    void this.membership.ensureOwnRecord();
   }
 
   // ---- members ----
 
-  private loadMembers(): void {
-    if (this.closed) return;
-    const next = new Map<number, MemberRecord>();
-    for (const kv of this.sm.range(MEMBERS_PREFIX).kvs) {
-      try {
-        const m = decodeMember(kv.key, kv.value);
-        next.set(m.id, m);
-      } catch (err) {
-        log.warn("ignoring a malformed member record", { error: err as Error });
-      }
-    }
-    this.memberRecords = next;
-    this.updatePeers();
-  }
-
-  private updatePeers(): void {
-    if (this.closed || this.node.isStopped) return;
-    const peers = new Map<number, string>();
-    for (const [id, url] of this.seedPeers) if (!this.memberRecords.has(id)) peers.set(id, url);
-    // Every record: a new member's record is written just before its conf change.
-    for (const m of this.memberRecords.values()) peers.set(m.id, m.url);
-    peers.delete(this.o.memberId);
-    this.node.transport.setPeers(peers);
-  }
-
-  /**
-   * Writes (or corrects) this member's record, retrying in the background until it sticks.
-   * A lone member keeps no record (`force` aside): records matter once there are peers,
-   * and the first one is written when the first member is added.
-   */
-  private ensureOwnRecord(force = false): Promise<void> {
-    const want: MemberRecord = { id: this.o.memberId, name: this.o.name, url: this.o.url };
-    const attempt = async (): Promise<void> => {
-      for (let i = 0; i < 100 && !this.closed && !this.node.isStopped; i++) {
-        if (!force && this.memberRecords.size === 0) return;
-        try {
-          await this.linearize();
-          const cur = this.sm.get(memberKey(want.id));
-          if (cur && cur.value === encodeMember(want)) return;
-          const r = cur ? await this.update(memberKey(want.id), encodeMember(want), cur.modRevision) : await this.create(memberKey(want.id), encodeMember(want));
-          if (r.succeeded) return;
-        } catch {
-          /* no leader yet: retry */
-        }
-        await Bun.sleep(200);
-      }
-      if (force) throw new UnavailableError("could not record this member");
-    };
-    return attempt();
-  }
-
-  /** Every member with its role; records of members no longer in the membership are left out. */
+  /** Every member with its role (voter or learner) and whether it leads. */
   members(): MemberStatus[] {
-    const cs = this.node.confState;
-    const out: MemberStatus[] = [];
-    const records = new Map(this.memberRecords);
-    if (!records.has(this.o.memberId)) records.set(this.o.memberId, { id: this.o.memberId, name: this.o.name, url: this.o.url });
-    for (const m of records.values()) {
-      const role = cs.voters.includes(m.id) ? "voter" : cs.learners.includes(m.id) ? "learner" : "none";
-      if (role === "none") continue;
-      out.push({ ...m, role, isLeader: m.id === this.node.leader });
-    }
-    return out.sort((a, b) => a.name.localeCompare(b.name) || a.id - b.id);
+    return this.membership.members();
   }
 
   /** The leader's API URL, if known. */
   leaderUrl(): string | null {
-    const lead = this.node.leader;
-    if (lead === NONE) return null;
-    return this.memberRecords.get(lead)?.url ?? this.seedPeers.get(lead) ?? null;
+    return this.membership.leaderUrl();
   }
 
   get memberId(): number {
@@ -367,72 +303,14 @@ export class RaftStore implements Store {
     return () => this.fatalListeners.delete(listener);
   }
 
-  /**
-   * Leader only: records a new member and adds it as a learner; it is promoted once it
-   * has caught up. Resolves with its ID once the learner is in the applied membership.
-   */
-  async addMember(name: string, url: string): Promise<MemberRecord> {
-    this.checkOpen();
-    if (!this.node.isLeader) throw new NotLeaderError(this.leaderUrl());
-    await this.waitConfIdle();
-    await this.ensureOwnRecord(true);
-    const rec: MemberRecord = { id: newMemberId(), name, url };
-    const r = await this.create(memberKey(rec.id), encodeMember(rec));
-    if (!r.succeeded) throw new MembershipError(`member ID ${rec.id.toString(16)} is taken; retry`);
-    await this.changeConf({ type: "addLearnerNode", nodeId: rec.id }, (cs) => cs.learners.includes(rec.id) || cs.voters.includes(rec.id));
-    log.info("added a learner", { member: rec.id.toString(16), name, url });
-    return rec;
+  /** Leader only: records a new member and adds it as a learner (promoted once caught up). */
+  addMember(name: string, url: string): Promise<MemberRecord> {
+    return this.membership.addMember(name, url);
   }
 
-  /**
-   * Removes a member from the membership (forwarded to the leader when called on a
-   * follower), then its record. The leader removing itself hands leadership over first.
-   */
-  async removeMember(id: number): Promise<void> {
-    this.checkOpen();
-    const cs = this.node.confState;
-    if (!cs.voters.includes(id) && !cs.learners.includes(id)) throw new MembershipError(`${id.toString(16)} is not a member`);
-    if (cs.voters.length === 1 && cs.voters[0] === id) throw new MembershipError("cannot remove the last voting member");
-    if (id === this.o.memberId && this.node.isLeader) await this.node.transferAway();
-    await this.waitConfIdle();
-    await this.changeConf({ type: "removeNode", nodeId: id }, (c) => !c.voters.includes(id) && !c.learners.includes(id));
-    const rec = this.memberRecords.get(id);
-    if (rec && !this.node.isStopped) {
-      const cur = this.sm.get(memberKey(id));
-      if (cur) await this.delete(memberKey(id), cur.modRevision).catch(() => {});
-    }
-    const left = this.node.confState.voters.length;
-    log.info("removed a member", { member: id.toString(16), voters: left });
-    if (left === 2) log.warn("2 voting servers left: losing either one stops all writes; add a third server");
-  }
-
-  private async waitConfIdle(): Promise<void> {
-    const deadline = Date.now() + this.requestTimeoutMs;
-    while (!this.node.confChangeIdle()) {
-      if (Date.now() > deadline) throw new MembershipError("another membership change is still pending");
-      await Bun.sleep(20);
-    }
-  }
-
-  private async changeConf(cc: Parameters<RaftNode["proposeConfChange"]>[0], done: (cs: ConfState) => boolean): Promise<void> {
-    const deadline = Date.now() + this.requestTimeoutMs * 2;
-    let proposedAt = 0;
-    while (!done(this.node.confState)) {
-      if (this.node.isStopped) {
-        if (done(this.node.confState) || this.node.isRemoved) return;
-        throw new StoreClosedError();
-      }
-      if (Date.now() > deadline) throw new UnavailableError(`membership change ${cc.type} ${cc.nodeId.toString(16)} did not apply in time`);
-      if (Date.now() - proposedAt > this.node.electionTimeoutMs * 2 && this.node.leader !== NONE && this.node.confChangeIdle()) {
-        try {
-          this.node.proposeConfChange(cc);
-          proposedAt = Date.now();
-        } catch (err) {
-          if (!(err instanceof ProposalDroppedError)) throw err;
-        }
-      }
-      await Bun.sleep(10);
-    }
+  /** Removes a member (a leader removing itself hands leadership over first), then its record. */
+  removeMember(id: number): Promise<void> {
+    return this.membership.removeMember(id);
   }
 
   // ---- Store ----
