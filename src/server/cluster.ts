@@ -139,6 +139,9 @@ async function joinCluster(cfg: ServerConfig, paths: Paths): Promise<ClusterPlan
   const identity: ClusterIdentity = { clusterId: j.clusterId, memberId: j.memberId, origin: "join", peers };
   await writeIdentity(paths, identity);
   log.info("joined the cluster as a learner", { clusterId: j.clusterId, member: j.memberId.toString(16), via: server });
+  if (peers.length === 1) {
+    log.warn("the cluster has one other server: this one stays a non-voting learner (it replicates and serves requests) until a third server joins, because 2 voters would stop on the loss of either");
+  }
   return { identity, mode: "join", peers: new Map(peers.map((p) => [p.id, p.url])) };
 }
 
