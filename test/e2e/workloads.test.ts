@@ -1,11 +1,20 @@
 /**
- * Deployments end to end on podman: `kite server` (built-in agent) plus one `kite agent`,
- * real containers, real kubectl. A Deployment rolls out (`rollout status`), a changed image
- * (test image :1 → :2, a different image) rolls out with maxUnavailable honoured (checked
- * on every pod event in store order, not on the controller's own status), and `rollout
- * undo` returns to the previous revision (the running containers are the :1 image again).
+ * Workload controllers end to end on podman: `kite server` (built-in agent) plus one
+ * `kite agent`, real containers, real kubectl, one namespace per scenario.
+ * - Deployment: rolls out (`rollout status`), a changed image (test image :1 → :2, a
+ *   different image) rolls out with maxUnavailable honoured (checked on every pod event in
+ *   store order, not on the controller's own status), `rollout undo` returns to the
+ *   previous revision (the running containers are the :1 image again).
+ * - Job completions=3 parallelism=2 completes, never more than 2 pods running.
+ * - DaemonSet covers both agents.
+ * - StatefulSet pods come up in order with their PVCs (local-path volumes on the host,
+ *   data kept across a pod's re-creation).
+ * - Deleting a namespace empties it, down to the containers on the engine.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LABELS } from "../../src/agent/runtime/types.ts";
 import type { KObj } from "../../src/client/client.ts";
 import { R } from "../../src/client/resources.ts";
 import { type E2ECluster, IMAGE_1, IMAGE_2, isReady, startE2E, until, watchPods } from "./lib.ts";
@@ -131,5 +140,251 @@ describe("Deployment on real containers", () => {
     // Pods were spread over both nodes (scheduler) and both agents ran them.
     const nodes = new Set(pods.map((p) => p.spec.nodeName));
     expect(nodes.size).toBe(2);
+  });
+});
+
+describe("Job on real containers", () => {
+  const ns = "e2e-job";
+
+  test("completions=3 parallelism=2 completes, at most 2 pods at once", async () => {
+    await c.namespace(ns);
+    const watch = watchPods(c.client, ns, "job-name=count", (pods) => {
+      const active = pods.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed");
+      return active.length > 2 ? `${active.length} active pods (parallelism 2)` : null;
+    });
+    try {
+      await c.apply(
+        ns,
+        `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: count
+spec:
+  completions: 3
+  parallelism: 2
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: work
+        image: ${IMAGE_1}
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "echo job-ran-in $(hostname); sleep 1"]
+`,
+      );
+      const w = await c.kubectl(["wait", "-n", ns, "--for=condition=complete", "job/count", "--timeout=150s"], { timeoutMs: 160_000 });
+      if (w.code !== 0) throw new Error(`job did not complete: ${w.stderr}\n${await c.describe(ns)}`);
+    } finally {
+      await watch.stop();
+    }
+    expect(watch.violations).toEqual([]);
+    const job = await c.client.get(R.jobs, ns, "count");
+    expect(job.status.succeeded).toBe(3);
+    expect(job.status.failed ?? 0).toBe(0);
+    const pods = await c.pods(ns, "job-name=count");
+    expect(pods.filter((p) => p.status.phase === "Succeeded").length).toBe(3);
+    // The output of a finished container, read back through the agent that ran it.
+    for (const p of pods.filter((p) => p.status.phase === "Succeeded")) {
+      const logs = await c.k(["logs", "-n", ns, p.metadata.name]);
+      expect(logs).toBe(`job-ran-in ${p.metadata.name}\n`);
+      expect(p.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: "Completed" });
+    }
+  });
+});
+
+describe("DaemonSet on real containers", () => {
+  const ns = "e2e-ds";
+
+  test("covers both agents", async () => {
+    await c.namespace(ns);
+    await c.apply(
+      ns,
+      `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: everywhere
+spec:
+  selector:
+    matchLabels: {app: everywhere}
+  template:
+    metadata:
+      labels: {app: everywhere}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: ${IMAGE_1}
+        imagePullPolicy: IfNotPresent
+        command: ["sleep", "3600"]
+`,
+    );
+    const st = await c.kubectl(["rollout", "status", "-n", ns, "daemonset/everywhere", "--timeout=150s"], { timeoutMs: 160_000 });
+    if (st.code !== 0) throw new Error(`daemonset rollout failed: ${st.stderr}\n${await c.describe(ns)}`);
+    expect(st.stdout).toContain('daemon set "everywhere" successfully rolled out');
+    const pods = (await c.pods(ns, "app=everywhere")).filter((p) => !p.metadata.deletionTimestamp);
+    expect(pods.map((p) => p.spec.nodeName).sort()).toEqual([c.serverNode, c.agents.get("a1")!.node].sort());
+    expect(pods.every(isReady)).toBe(true);
+    const ds = await c.client.get(R.daemonsets, ns, "everywhere");
+    expect(ds.status).toMatchObject({ desiredNumberScheduled: 2, currentNumberScheduled: 2, numberReady: 2, numberMisscheduled: 0 });
+  });
+});
+
+describe("StatefulSet on real containers", () => {
+  const ns = "e2e-sts";
+
+  test("pods come up in order with their PVCs", async () => {
+    await c.namespace(ns);
+    // OrderedReady: pod N is created only once pod N-1 is Running and Ready.
+    const firstSeen: string[] = [];
+    const watch = watchPods(c.client, ns, "app=db", (pods) => {
+      for (const p of pods) {
+        const name: string = p.metadata.name;
+        if (firstSeen.includes(name)) continue;
+        firstSeen.push(name);
+        const ord = Number(name.split("-").pop());
+        for (let i = 0; i < ord; i++) {
+          const before = pods.find((x) => x.metadata.name === `db-${i}`);
+          if (!before || !isReady(before)) return `${name} created while db-${i} was ${before ? "not Ready" : "missing"}`;
+        }
+      }
+      return null;
+    });
+    try {
+      await c.apply(
+        ns,
+        `apiVersion: v1
+kind: Service
+metadata:
+  name: db
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  serviceName: db
+  replicas: 3
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: ${IMAGE_1}
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "echo $(hostname) >> /data/boots; exec sleep 3600"]
+        readinessProbe:
+          exec: {command: ["test", "-s", "/data/boots"]}
+          periodSeconds: 1
+          timeoutSeconds: 10
+        volumeMounts:
+        - {name: data, mountPath: /data}
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources:
+        requests: {storage: 10Mi}
+`,
+      );
+      const st = await c.kubectl(["rollout", "status", "-n", ns, "statefulset/db", "--timeout=180s"], { timeoutMs: 190_000 });
+      if (st.code !== 0) throw new Error(`statefulset rollout failed: ${st.stderr}\n${await c.describe(ns)}`);
+    } finally {
+      await watch.stop();
+    }
+    expect(watch.violations).toEqual([]);
+    expect(firstSeen).toEqual(["db-0", "db-1", "db-2"]);
+
+    const claims = ((await c.client.list(R.persistentvolumeclaims, ns)).items as KObj[]).map((p) => [p.metadata.name, p.status.phase]);
+    expect(claims.sort()).toEqual([
+      ["data-db-0", "Bound"],
+      ["data-db-1", "Bound"],
+      ["data-db-2", "Bound"],
+    ]);
+    // Each pod writes into its own volume, which is a directory on the host.
+    const pvs = ((await c.client.list(R.persistentvolumes)).items as KObj[]).filter((v) => v.spec.claimRef?.namespace === ns);
+    expect(pvs.length).toBe(3);
+    for (const pv of pvs) {
+      const dir: string = pv.spec.hostPath?.path ?? pv.spec.local?.path;
+      expect(dir.startsWith(c.env.KITE_LOCAL_PATH_ROOT!)).toBe(true);
+      const pod = pv.spec.claimRef.name.replace(/^data-/, "");
+      expect(readFileSync(join(dir, "boots"), "utf8")).toBe(`${pod}\n`);
+    }
+
+    // A re-created pod gets the same claim back: its data survives.
+    const old = await c.client.get(R.pods, ns, "db-1");
+    await c.k(["delete", "pod", "-n", ns, "db-1", "--wait=true"]);
+    await until("db-1 back and Ready", async () => {
+      const p = await c.client.getOrNull(R.pods, ns, "db-1");
+      return p && p.metadata.uid !== old.metadata.uid && isReady(p);
+    }, 120_000);
+    const boots = await c.k(["exec", "-n", ns, "db-1", "--", "cat", "/data/boots"]);
+    expect(boots).toBe("db-1\ndb-1\n");
+  });
+});
+
+describe("Namespace deletion", () => {
+  const ns = "e2e-nsdel";
+
+  test("deleting a namespace empties it, containers included", async () => {
+    await c.namespace(ns);
+    await c.apply(
+      ns,
+      `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: doomed
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: doomed}
+  template:
+    metadata:
+      labels: {app: doomed}
+    spec:
+      terminationGracePeriodSeconds: 30
+      containers:
+      - name: main
+        image: ${IMAGE_1}
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: doomed
+spec:
+  selector: {app: doomed}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: doomed
+data: {k: v}
+`,
+    );
+    await until("2 doomed pods Running", async () => (await c.pods(ns, "app=doomed")).filter((p) => p.status?.phase === "Running").length === 2, 120_000);
+    const onEngine = async () => (await c.runtime.listContainers({ [LABELS.podNamespace]: ns })).length;
+    expect(await onEngine()).toBe(2);
+
+    const del = await c.kubectl(["delete", "namespace", ns, "--timeout=120s"], { timeoutMs: 130_000 });
+    if (del.code !== 0) throw new Error(`namespace delete failed: ${del.stderr}\n${await c.describe(ns)}`);
+    expect(await c.client.getOrNull(R.namespaces, undefined, ns)).toBeNull();
+    for (const r of [R.pods, R.deployments, R.replicasets, R.services, R.configmaps, R.endpoints, R.serviceaccounts]) {
+      expect(((await c.client.list(r, ns)).items as KObj[]).map((o) => o.metadata.name)).toEqual([]);
+    }
+    // The agents stopped and removed the pods' containers and sandboxes.
+    await until("the namespace's containers gone from the engine", async () => (await onEngine()) === 0 && (await c.runtime.listSandboxes({ [LABELS.podNamespace]: ns })).length === 0, 60_000);
   });
 });
