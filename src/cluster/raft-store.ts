@@ -119,6 +119,12 @@ export class RaftStore implements Store {
         throw new MembershipError(`cannot join: ${o.stateDbPath} already holds state; a joining server needs an empty data dir`);
       }
     }
+    const cs = this.storage.initialState().confState;
+    if (cs.voters.length + cs.learners.length > 0 && !cs.voters.includes(o.memberId) && !cs.learners.includes(o.memberId)) {
+      this.sm.close();
+      this.storage.close();
+      throw new MembershipError(`member ${o.memberId.toString(16)} was removed from the cluster; empty the data dir to join again`);
+    }
     this.fsm = new StoreFsm(this.sm);
     // Entries the state machine applied were committed, even if the (unsynced) record of
     // the commit index did not survive a power cut.

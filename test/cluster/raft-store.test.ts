@@ -156,6 +156,9 @@ describe("RaftStore cluster", () => {
     expect(gone.store.node.isStopped).toBe(true);
     expect(leader.store.members().map((m) => m.id)).not.toContain(gone.id);
     expect((await leader.store.create("/rm/after", "1")).succeeded).toBe(true);
+    // Restarted from its data dir, the removed member refuses to run.
+    await gone.stop();
+    await expect(c.restart(gone)).rejects.toThrow("was removed from the cluster");
   }, 30_000);
 
   it("leaves a second server as a learner until a third one is caught up (never 2 voters by growth)", async () => {
