@@ -41,6 +41,8 @@ export interface StartResult {
 }
 
 const MESSAGE_LIMIT = 4096;
+/** Limiter priorities: finishing a pod's containers beats starting another pod's sandbox (0). */
+export const PRIORITY_CONTAINER = 1;
 
 export function probeTarget(ctx: AgentContext, pod: KObj, container: KObj, containerId: string, podIP: string): ProbeTarget {
   return {
@@ -116,7 +118,7 @@ export async function startContainer(ctx: AgentContext, r: StartRequest): Promis
   let id: string;
   const s = ctx.cache.seq();
   try {
-    id = await ctx.limiter.run(() => ctx.runtime.createContainer(spec));
+    id = await ctx.limiter.run(() => ctx.runtime.createContainer(spec), PRIORITY_CONTAINER);
   } catch (e) {
     if (e instanceof AlreadyExistsError) {
       // Left by an earlier attempt whose result we lost (agent restart mid-create): take it over.
@@ -139,7 +141,7 @@ export async function startContainer(ctx: AgentContext, r: StartRequest): Promis
   }
   ev("Normal", "Created", `Created container ${container.name}`);
   try {
-    await ctx.limiter.run(() => ctx.runtime.startContainer(id));
+    await ctx.limiter.run(() => ctx.runtime.startContainer(id), PRIORITY_CONTAINER + 1);
   } catch (e) {
     const msg = e instanceof ContainerStartError ? e.engineMessage : (e as Error).message;
     ev("Warning", "Failed", `Error: ${msg}`);

@@ -23,3 +23,16 @@ test("never more than max at once, FIFO, errors release the slot", async () => {
   expect(l.pending).toBe(0);
   expect(() => new Limiter(0)).toThrow(RangeError);
 });
+
+test("higher priority waiters go first, FIFO among equals", async () => {
+  const l = new Limiter(1);
+  const order: string[] = [];
+  const job = (name: string, prio: number) =>
+    l.run(async () => {
+      order.push(name);
+      await Bun.sleep(5);
+    }, prio);
+  const all = [job("first", 0), job("low1", 0), job("high1", 1), job("low2", 0), job("high2", 1)];
+  await Promise.all(all);
+  expect(order).toEqual(["first", "high1", "high2", "low1", "low2"]);
+});

@@ -12,7 +12,7 @@ import { isNotFound, type KObj } from "../client/client.ts";
 import { R } from "../client/resources.ts";
 import { logger } from "../util/log.ts";
 import { sandboxSpec } from "./container-spec.ts";
-import { killContainer, type PodEvent, probeTarget, startContainer, terminationMessage } from "./container-runner.ts";
+import { killContainer, type PodEvent, PRIORITY_CONTAINER, probeTarget, startContainer, terminationMessage } from "./container-runner.ts";
 import { type AgentContext, fieldPath, podRef } from "./context.ts";
 import { AGENT_LABELS, containerHash, restartCountOf, sandboxLabels, sandboxName } from "./names.ts";
 import { killPod } from "./pod-kill.ts";
@@ -262,7 +262,7 @@ export class PodWorker {
     if (latest && latest.state === "created" && !latest.error) {
       // Created but never started (e.g. the agent stopped in between): start it now.
       try {
-        await this.ctx.limiter.run(() => this.ctx.runtime.startContainer(latest.id));
+        await this.ctx.limiter.run(() => this.ctx.runtime.startContainer(latest.id), PRIORITY_CONTAINER + 1);
         this.event("Normal", "Started", `Started container ${c.name}`, fieldPath(kind, c.name));
       } catch (e) {
         this.event("Warning", "Failed", `Error: ${(e as Error).message}`, fieldPath(kind, c.name));
