@@ -334,7 +334,7 @@ function report(r: Record<string, unknown>) {
     console.log(`sched. only  ${s.pods} pods backlog: ${f(s.podsPerS)} pods/s first → last bound (${f(s.firstToLastBoundS, 1)} s); ${f(s.podsPerSIncludingRestart)} pods/s including the scheduler's restart (${f(s.leaseReleaseToFirstBoundS, 1)} s to first bind); server CPU ${f(s.serverCpuS, 1)} s (${f((s.serverCpuS * 1000) / s.pods, 2)} ms/pod)`);
   }
   const sched = (s ?? e)?.scheduler as Record<string, string> | null | undefined;
-  if (sched) console.log(`scheduler    attempts ${sched.attempts}, scheduled ${sched.scheduled}, in cycles ${sched.cycleMs} ms (${f(Number(sched.cycleMs) * 1000 / Number(sched.attempts), 0)} µs/pod), Scheduled events dropped ${sched.droppedScheduledEvents}`);
+  if (sched) console.log(`scheduler    attempts ${sched.attempts}, scheduled ${sched.scheduled}, in cycles ${sched.cycleMs} ms (${f(Number(sched.cycleMs) * 1000 / Number(sched.attempts), 0)} µs/pod), events dropped ${sched.droppedEvents}`);
   console.log(`server RSS   ${f(fin.rssMiB)} MiB now, ${f(fin.peakMiB)} MiB peak (idle ${f((r.idle as Record<string, number>).rssMiB)} MiB, with nodes ${f((r.afterNodes as Record<string, number>).rssMiB)} MiB)`);
   const hb = r.heartbeats as Record<string, number>;
   console.log(`heartbeats   ${hb.renewals} lease renewals, ${hb.failures} failed${hb.failures ? ` (last: ${hb.lastError})` : ""}`);

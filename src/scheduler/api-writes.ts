@@ -3,9 +3,9 @@
  * Everything the scheduler writes to the API: the pods/binding subresource, the
  * PodScheduled=False condition and nominatedNodeName (a strategic merge patch of
  * pods/status, sent only when something changed, like upstream's updatePod), preemption
- * of victims (DisruptionTarget condition, then delete), and events — "Scheduled" events
- * go through a rate limit so a burst of thousands of bindings does not double the API
- * load (upstream's event broadcaster drops under overload too).
+ * of victims (DisruptionTarget condition, then delete), and events — through a rate limit
+ * (kube-scheduler's event client is limited to 50 QPS too), so a burst of thousands of
+ * bindings does not double the API load.
  */
 import type { EventRecorder } from "../client/events.ts";
 import { isNotFound, type KObj, type KubeClient } from "../client/client.ts";
@@ -79,7 +79,7 @@ export async function preemptVictim(client: KubeClient, recorder: EventRecorder,
   }
 }
 
-/** A token bucket for Normal events: `perSecond` sustained, `burst` at once. */
+/** A token bucket for events: `perSecond` sustained, `burst` at once; the rest are dropped. */
 export class EventLimiter {
   private tokens: number;
   private last = Date.now();

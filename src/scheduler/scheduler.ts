@@ -41,8 +41,12 @@ export interface SchedulerOptions {
   maxInUnschedulableMs?: number;
   /** How long PreBind waits for volume binding (default 600 s). */
   volumeBindTimeoutMs?: number;
-  /** "Scheduled" events per second (burst ×2); the rest are dropped (default 200). */
-  scheduledEventsPerSecond?: number;
+  /**
+   * Events per second (burst ×2) for all the scheduler's events; beyond it they are dropped
+   * (default 50, like kube-scheduler's event client: qps 50, burst 100). FailedScheduling
+   * events are also limited per pod (25, then one per 5 minutes).
+   */
+  eventsPerSecond?: number;
   /** Longest run of scheduling cycles before yielding to the event loop (default 10 ms). */
   sliceMs?: number;
   schedulerName?: string;
@@ -101,7 +105,7 @@ export class Scheduler implements Controller {
     this.servicesByNs = undefined;
     this.queue = new SchedulingQueue({ initialBackoffMs: this.opts.initialBackoffMs, maxBackoffMs: this.opts.maxBackoffMs, maxInUnschedulableMs: this.opts.maxInUnschedulableMs });
     this.recorder = ctx.recorder(this.opts.schedulerName ?? DEFAULT_SCHEDULER_NAME);
-    const rate = this.opts.scheduledEventsPerSecond ?? 200;
+    const rate = this.opts.eventsPerSecond ?? 50;
     this.limiter = new EventLimiter(rate, rate * 2);
     this.spam = new SpamFilter();
     const i = ctx.informers;
@@ -162,7 +166,7 @@ export class Scheduler implements Controller {
     const s = this.stats;
     if (s.attempts === 0) return;
     this.loggedAttempts = s.attempts;
-    log.info("scheduling stats", { ...s, cycleMs: Math.round(s.cycleMs), pending: JSON.stringify(this.queue.sizes()), droppedScheduledEvents: this.limiter.dropped });
+    log.info("scheduling stats", { ...s, cycleMs: Math.round(s.cycleMs), pending: JSON.stringify(this.queue.sizes()), droppedEvents: this.limiter.dropped });
   }
 
   // --- informer handlers ------------------------------------------------------------------
@@ -452,7 +456,7 @@ export class Scheduler implements Controller {
     }
     if (plugins === null) this.queue.requeueBackoff(q);
     else this.queue.requeueUnschedulable(q, plugins);
-    if (this.spam.allow(pod.uid)) this.recorder?.event(cur, "Warning", "FailedScheduling", truncateMessage(message));
+    if (this.spam.allow(pod.uid) && this.limiter.take()) this.recorder?.event(cur, "Warning", "FailedScheduling", truncateMessage(message));
     const patch = conditionPatch(cur, { reason, message }, nominated, new Date());
     if (patch) void patchPodStatus(this.ctx!.client, pod, patch).catch((e) => log.debug("status patch failed", { pod: pod.key, error: e as Error }));
   }
