@@ -268,23 +268,50 @@ export function watchPods(client: KubeClient, namespace: string, labelSelector: 
   };
 }
 
-/** Reads a process stream until `pattern` matches the text so far (or the timeout). */
-export async function readUntil(s: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+/**
+ * Incremental reader of a process's output: `until(pattern)` waits until the text read so
+ * far matches (and consumes it); `rest()` reads to the end.
+ */
+export function streamReader(s: ReadableStream<Uint8Array>) {
   const reader = s.getReader();
   const dec = new TextDecoder();
   let acc = "";
-  const timer = setTimeout(() => void reader.cancel().catch(() => {}), timeoutMs);
-  try {
-    for (;;) {
-      if (pattern.test(acc)) return acc;
-      const { value, done } = await reader.read();
-      if (done) break;
-      acc += dec.decode(value, { stream: true });
-    }
-  } finally {
-    clearTimeout(timer);
-    reader.releaseLock();
-  }
-  if (pattern.test(acc)) return acc;
-  throw new Error(`stream ended or timed out before ${pattern}; got:\n${acc.slice(-2000)}`);
+  let ended = false;
+  let pending: Promise<void> | null = null;
+  const more = () =>
+    (pending ??= reader.read().then(({ value, done }) => {
+      pending = null;
+      if (done) ended = true;
+      else acc += dec.decode(value, { stream: true });
+    }));
+  return {
+    async until(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(acc)) {
+        if (ended) throw new Error(`stream ended before ${pattern}; got:\n${acc.slice(-2000)}`);
+        const left = deadline - Date.now();
+        if (left <= 0 || (await Promise.race([more().then(() => true), Bun.sleep(left).then(() => false)])) === false) {
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}; got:\n${acc.slice(-2000)}`);
+        }
+      }
+      const out = acc;
+      acc = "";
+      return out;
+    },
+    async rest(timeoutMs = 30_000): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      while (!ended) {
+        const left = deadline - Date.now();
+        if (left <= 0 || (await Promise.race([more().then(() => true), Bun.sleep(left).then(() => false)])) === false) {
+          throw new Error(`timed out after ${timeoutMs} ms waiting for the stream to end; got:\n${acc.slice(-2000)}`);
+        }
+      }
+      const out = acc;
+      acc = "";
+      return out;
+    },
+    cancel() {
+      void reader.cancel().catch(() => {});
+    },
+  };
 }

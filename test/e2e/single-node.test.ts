@@ -1,0 +1,203 @@
+/**
+ * The single-node default and the product paths around pods, on podman with real kubectl:
+ * - `kite server` alone (its built-in agent) gives `kubectl get nodes` one Ready node and
+ *   runs a pod (`kubectl run`);
+ * - `kubectl logs -f` streams and `kubectl exec` returns exit codes (and passes stdin)
+ *   through the built-in agent, then through a separate `kite agent` process joined later;
+ * - a Service's Endpoints (and EndpointSlice) follow the pods' readiness probe, and the
+ *   ready address serves the pod's httpd to another pod.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { KObj } from "../../src/client/client.ts";
+import { R } from "../../src/client/resources.ts";
+import { type E2ECluster, IMAGE_1, isReady, startE2E, streamReader, until } from "./lib.ts";
+
+setDefaultTimeout(180_000);
+
+let c: E2ECluster;
+
+beforeAll(async () => {
+  c = await startE2E();
+}, 120_000);
+
+afterAll(async () => {
+  await c?.stop();
+});
+
+describe("single-node default", () => {
+  test("kubectl get nodes shows the server's own node Ready", async () => {
+    const out = await c.k(["get", "nodes", "--no-headers"]);
+    const rows = out.trim().split("\n").map((l) => l.trim().split(/\s+/));
+    expect(rows.length).toBe(1);
+    expect(rows[0]!.slice(0, 3)).toEqual([c.serverNode, "Ready", "control-plane"]);
+    const node = await c.client.get(R.nodes, undefined, c.serverNode);
+    expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(/^podman:\/\//);
+  });
+
+  test("runs a pod", async () => {
+    await c.k(["run", "hello", "--image", IMAGE_1, "--image-pull-policy=IfNotPresent", "--restart=Never", "--", "sh", "-c", "echo hello from $(hostname); exec sleep 3600"]);
+    const w = await c.kubectl(["wait", "--for=condition=Ready", "pod/hello", "--timeout=120s"], { timeoutMs: 130_000 });
+    if (w.code !== 0) throw new Error(`pod not Ready: ${w.stderr}\n${await c.describe("default")}`);
+    const pod = await c.client.get(R.pods, "default", "hello");
+    expect(pod.spec.nodeName).toBe(c.serverNode);
+    expect(pod.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(await c.k(["logs", "hello"])).toBe("hello from hello\n");
+    await c.k(["delete", "pod", "hello", "--wait=true"]);
+    expect(await c.runtime.listContainers({ "io.kubernetes.pod.name": "hello", "io.kite.node-name": c.serverNode })).toEqual([]);
+  });
+});
+
+/** logs -f, exec exit codes and exec stdin against a pod on `node`, in namespace `ns`. */
+async function streamingThrough(ns: string, node: string) {
+  await c.namespace(ns);
+  await c.apply(
+    ns,
+    `apiVersion: v1
+kind: Pod
+metadata:
+  name: streamer
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  nodeSelector: {kubernetes.io/hostname: ${node}}
+  containers:
+  - name: main
+    image: ${IMAGE_1}
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "echo waiting; while [ ! -f /tmp/go ]; do sleep 0.2; done; i=0; while [ $i -lt 5 ]; do i=$((i+1)); echo tick $i; sleep 0.3; done"]
+`,
+  );
+  const w = await c.kubectl(["wait", "-n", ns, "--for=condition=Ready", "pod/streamer", "--timeout=120s"], { timeoutMs: 130_000 });
+  if (w.code !== 0) throw new Error(`pod not Ready: ${w.stderr}\n${await c.describe(ns)}`);
+  expect((await c.client.get(R.pods, ns, "streamer")).spec.nodeName).toBe(node);
+
+  const logs = c.spawnKubectl(["logs", "-f", "-n", ns, "streamer"]);
+  const out = streamReader(logs.stdout);
+  try {
+    // The stream is open and has delivered what was written so far; nothing more comes
+    // until the exec below lets the container go on.
+    expect(await out.until(/waiting\n/, 30_000)).toBe("waiting\n");
+
+    const cat = await c.kubectl(["exec", "-i", "-n", ns, "streamer", "--", "cat"], { stdin: "through stdin\n" });
+    expect(cat).toMatchObject({ code: 0, stdout: "through stdin\n" });
+    const ok = await c.kubectl(["exec", "-n", ns, "streamer", "--", "sh", "-c", "echo out; echo err >&2"]);
+    expect(ok).toMatchObject({ code: 0, stdout: "out\n" });
+    expect(ok.stderr).toBe("err\n");
+    const fail = await c.kubectl(["exec", "-n", ns, "streamer", "--", "sh", "-c", "touch /tmp/go; exit 3"]);
+    expect(fail.code).toBe(3);
+    expect(fail.stderr).toContain("command terminated with exit code 3");
+    const missing = await c.kubectl(["exec", "-n", ns, "streamer", "--", "no-such-command"]);
+    expect(missing.code).not.toBe(0);
+
+    // The container now prints ticks and exits: logs -f delivers them as they come and
+    // ends when the container does.
+    const rest = await out.rest(60_000);
+    expect(rest).toBe("tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n");
+    expect(await logs.exited).toBe(0);
+  } finally {
+    logs.kill();
+    await logs.exited;
+  }
+  await until("streamer Succeeded", async () => (await c.client.get(R.pods, ns, "streamer")).status?.phase === "Succeeded", 60_000);
+}
+
+describe("logs and exec", () => {
+  test("through the built-in agent", async () => {
+    await streamingThrough("e2e-stream-builtin", c.serverNode);
+  });
+
+  test("through a separate kite agent process", async () => {
+    const node = await c.addAgent("a1");
+    await streamingThrough("e2e-stream-agent", node);
+  });
+});
+
+describe("Service endpoints", () => {
+  const ns = "e2e-svc";
+
+  test("follow pod readiness", async () => {
+    await c.namespace(ns);
+    await c.apply(
+      ns,
+      `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: ${IMAGE_1}
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "mkdir /www; hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]
+        ports: [{containerPort: 8080, name: http}]
+        readinessProbe:
+          exec: {command: ["test", "-f", "/tmp/ready"]}
+          periodSeconds: 1
+          timeoutSeconds: 10
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: http}]
+`,
+    );
+    const running = await until("2 web pods Running with IPs", async () => {
+      const pods = (await c.pods(ns, "app=web")).filter((p) => p.status?.phase === "Running" && p.status.podIP);
+      return pods.length === 2 ? pods : null;
+    }, 120_000);
+    const ipOf = new Map(running.map((p) => [p.metadata.name as string, p.status.podIP as string]));
+    const [a, b] = [...ipOf.keys()].sort() as [string, string];
+    const endpoints = async () => {
+      const ep = await c.client.get(R.endpoints, ns, "web");
+      const subset = (ep.subsets ?? [])[0] ?? {};
+      const ips = (l: KObj[] | undefined) => (l ?? []).map((x) => x.ip as string).sort();
+      return { ready: ips(subset.addresses), notReady: ips(subset.notReadyAddresses), ports: subset.ports ?? [] };
+    };
+    const slice = async () => {
+      const items = (await c.client.list(R.endpointslices, ns, { labelSelector: "kubernetes.io/service-name=web" })).items as KObj[];
+      return Object.fromEntries(items.flatMap((s) => (s.endpoints ?? []).map((e: KObj) => [e.addresses[0], e.conditions?.ready === true])));
+    };
+    const expectState = async (what: string, ready: string[], notReady: string[]) => {
+      const want = { ready: ready.map((n) => ipOf.get(n)!).sort(), notReady: notReady.map((n) => ipOf.get(n)!).sort() };
+      await until(what, async () => {
+        const e = await endpoints();
+        return JSON.stringify({ ready: e.ready, notReady: e.notReady }) === JSON.stringify(want);
+      }, 60_000).catch(async (e) => {
+        throw new Error(`${(e as Error).message}; endpoints now ${JSON.stringify(await endpoints())}, want ${JSON.stringify(want)}`);
+      });
+      const s = await until(`${what} (EndpointSlice)`, async () => {
+        const m = await slice();
+        return Object.keys(m).length === 2 && ready.every((n) => m[ipOf.get(n)!] === true) && notReady.every((n) => m[ipOf.get(n)!] === false) ? m : null;
+      }, 30_000);
+      expect(Object.keys(s).length).toBe(2);
+    };
+
+    // Running but not ready: both addresses wait in notReadyAddresses.
+    await expectState("both not ready", [], [a, b]);
+    expect((await endpoints()).ports).toEqual([{ port: 8080, protocol: "TCP" }]);
+
+    await c.k(["exec", "-n", ns, a, "--", "touch", "/tmp/ready"]);
+    await expectState(`${a} ready`, [a], [b]);
+    // The ready address is a real pod: another pod reaches its httpd there.
+    const got = await c.k(["exec", "-n", ns, b, "--", "wget", "-qO-", `http://${ipOf.get(a)}:8080/`]);
+    expect(got).toBe(`${a}\n`);
+
+    await c.k(["exec", "-n", ns, b, "--", "touch", "/tmp/ready"]);
+    await expectState("both ready", [a, b], []);
+
+    await c.k(["exec", "-n", ns, a, "--", "rm", "/tmp/ready"]);
+    await expectState(`${a} not ready again`, [b], [a]);
+    expect(isReady(await c.client.get(R.pods, ns, a))).toBe(false);
+  });
+});
