@@ -1,5 +1,6 @@
 /**
- * bun run bench:api [--duration 5] [--concurrency 64] [--objects 10000] [--quick] [--source] [--json out.json]
+ * bun run bench:api [--duration 5] [--concurrency 64] [--objects 10000] [--quick] [--source] [--only create,get]
+ *                   [--server-args "--disable-scheduler"] [--json out.json]
  *
  * Drives a real `kite server` (the compiled dist/kite, rebuilt first when older than src/;
  * --source runs `bun src/main.ts` instead) over HTTPS with keep-alive fetch and the admin bearer token, and
@@ -9,6 +10,9 @@
  *   list    GET    a namespace holding 100 ConfigMaps (a full list, no limit)
  *   update  PUT    the client's own ConfigMap with its current resourceVersion (no conflicts)
  * then fills the store to `--objects` ConfigMaps and prints the server's RSS (VmRSS, VmHWM).
+ * Last, the API layer alone: the same create/get through app.fetch() in this process over a
+ * LocalStore (no TLS, no Raft), as CPU µs per request, to separate the API path's cost from
+ * the transport's and the replicated store's.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +23,7 @@ import { ensureCompiledBinary } from "../test/api/lib.ts";
 import { runLoad, type LoadResult } from "./lib/load.ts";
 import type { WriteDriver } from "./lib/drivers.ts";
 import { VALUE_256 } from "./lib/drivers.ts";
+import { startInProcessApi } from "../test/api/harness.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +34,8 @@ const { values: args } = parseArgs({
     source: { type: "boolean", default: false },
     only: { type: "string" },
     json: { type: "string" },
+    "server-args": { type: "string" },
+    "skip-inprocess": { type: "boolean", default: false },
   },
 });
 const durationS = Number(args.duration ?? (args.quick ? 2 : 5));
@@ -101,7 +108,9 @@ function driver(name: string, label: string, pid: number, write: (i: number) => 
 async function main() {
   console.log(`kite API benchmark: ${concurrency} clients, ${durationS}s per operation (+${warmupMs}ms warm-up), HTTPS keep-alive, admin bearer token`);
   console.log(`server command: ${kiteCommand().join(" ")}`);
-  server = await startServer({ readyTimeoutMs: 60_000 });
+  const extra = args["server-args"] ? args["server-args"].split(/\s+/).filter(Boolean) : [];
+  if (extra.length) console.log(`server flags: ${extra.join(" ")}`);
+  server = await startServer({ readyTimeoutMs: 60_000, args: extra });
   const pid = server.proc.pid;
   const c = client(server);
   const NS = "/api/v1/namespaces";
@@ -176,7 +185,48 @@ async function main() {
   console.log("");
   console.log(`server RSS with ${total} ConfigMaps stored: ${mem.rss.toFixed(1)} MiB (peak ${mem.hwm.toFixed(1)} MiB)`);
   console.log(`machine load average: ${loadavg().map((x) => x.toFixed(2)).join(" ")} (2 cores; client and server share them)`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ concurrency, durationS, results, rssMiB: mem.rss, hwmMiB: mem.hwm, objects: total }, null, 2));
+  const inproc = args["skip-inprocess"] ? undefined : await inProcess();
+  if (args.json) writeFileSync(args.json, JSON.stringify({ concurrency, durationS, results, rssMiB: mem.rss, hwmMiB: mem.hwm, objects: total, inProcess: inproc }, null, 2));
+}
+
+/** The API layer alone (see the module comment): CPU µs and rate per create and per get. */
+async function inProcess() {
+  await server?.stop();
+  server = null;
+  const api = await startInProcessApi();
+  try {
+    const fetchApp = (method: string, path: string, body?: string) =>
+      api.app.fetch(new Request(`http://local${path}`, { method, body, headers: { Authorization: `Bearer ${api.token}`, "Content-Type": "application/json" } }));
+    await fetchApp("POST", "/api/v1/namespaces", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"inproc"}}`);
+    const run = async (n: number, fn: (i: number) => Promise<void>) => {
+      let next = 0;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < n) await fn(next++);
+      }));
+      const cpu = process.cpuUsage(cpu0);
+      return { perSecond: n / ((performance.now() - t0) / 1000), cpuMicros: (cpu.user + cpu.system) / n };
+    };
+    const n = args.quick ? 5000 : 20000;
+    const create = await run(n, async (i) => {
+      const r = await fetchApp("POST", "/api/v1/namespaces/inproc/configmaps?fieldManager=kubectl-create&fieldValidation=Strict", cmBody("inproc", `cm-${i}`));
+      if (r.status !== 201) throw new Error(`create: ${r.status} ${await r.text()}`);
+      await r.arrayBuffer();
+    });
+    const get = await run(n, async (i) => {
+      const r = await fetchApp("GET", `/api/v1/namespaces/inproc/configmaps/cm-${i % n}`);
+      if (r.status !== 200) throw new Error(`get: ${r.status}`);
+      await r.arrayBuffer();
+    });
+    console.log("");
+    console.log(`API layer in this process (app.fetch, LocalStore, no TLS/Raft), ${n} requests at ${concurrency} in flight:`);
+    console.log(`  create ${create.perSecond.toFixed(0)}/s, ${create.cpuMicros.toFixed(0)} µs CPU each (including the SQLite commit)`);
+    console.log(`  get    ${get.perSecond.toFixed(0)}/s, ${get.cpuMicros.toFixed(0)} µs CPU each`);
+    return { create, get };
+  } finally {
+    await api.stop();
+  }
 }
 
 async function storedConfigMaps(c: Client): Promise<number> {

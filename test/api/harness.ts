@@ -23,6 +23,8 @@ export interface InProcessApi {
   store: LocalStore;
   catalog: Catalog;
   metrics: Metrics;
+  /** The hono app, for calls without the network (app.fetch). */
+  app: ReturnType<typeof createApiApp>["app"];
   /** fetch with the bearer token; JSON bodies are stringified. */
   req(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   stop(): Promise<void>;
@@ -47,6 +49,7 @@ export async function startInProcessApi(): Promise<InProcessApi> {
     store,
     catalog,
     metrics,
+    app,
     req(method, path, body, headers = {}) {
       return fetch(url + path, {
         method,
