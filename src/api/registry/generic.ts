@@ -44,6 +44,7 @@ export interface DeleteOptions {
 }
 
 export interface ListResult {
+  /** Decoded objects shared with the store's decode cache (and watchers): read them, never mutate. */
   items: Obj[];
   resourceVersion: string;
   continue?: string;
@@ -161,7 +162,7 @@ export class GenericRegistry {
         lastKey = kv.key;
         const o = decodeShared(kv);
         if (!sel.matches(o)) continue;
-        items.push(clone(o));
+        items.push(o); // shared decoded object (see ListResult): not copied
         if (limit && items.length >= limit) break;
       }
       const consumedAll = !limit || lastKey === res.kvs[res.kvs.length - 1]?.key;
