@@ -4,12 +4,12 @@
  * way a user reads it. Deployments stay at 0 ready (no controllers needed); `wait` uses
  * conditions set through the status subresource and ConfigMap jsonpath.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync, readFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import YAML from "yaml";
 import { startServer, api, type KiteServer } from "../lib/kite.ts";
-import { ensureCompiledBinary, eventually, kubectlBackground, kubectlFor, tableRows, type Kubectl } from "./lib.ts";
+import { ensureCompiledBinary, eventually, kubectlBackground, kubectlFor, stopAllBackground, tableRows, type Kubectl } from "./lib.ts";
 
 const VERSIONS = (process.env.KITE_KUBECTL_VERSIONS ?? "1.27,1.30,1.32,1.33").split(",");
 
@@ -20,7 +20,12 @@ beforeAll(async () => {
   server = await startServer();
 }, 180_000);
 
+afterEach(async () => {
+  await stopAllBackground();
+});
+
 afterAll(async () => {
+  await stopAllBackground();
   await server?.stop();
 });
 

@@ -52,6 +52,13 @@ export interface Background {
  * `-v=6` in args, stderr shows each response as it arrives, e.g. the informer's
  * `...&watch=true 200 OK` once its watch is established.
  */
+const running = new Set<Background>();
+
+/** Stops every background kubectl still running (call from afterEach/afterAll so a failed test leaks nothing). */
+export async function stopAllBackground(): Promise<void> {
+  await Promise.all([...running].map((b) => b.stop()));
+}
+
 export function kubectlBackground(server: KiteServer, version: string, args: string[]): Background {
   const cache = join(server.dataDir, `kubectl-cache-${version}`);
   const proc = Bun.spawn([kubectlBinary(version), "--kubeconfig", server.kubeconfig, "--cache-dir", cache, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
@@ -62,7 +69,7 @@ export function kubectlBackground(server: KiteServer, version: string, args: str
     for await (const c of s) into(dec.decode(c, { stream: true }));
   };
   const done = Promise.all([pump(proc.stdout as ReadableStream<Uint8Array>, (t) => (out += t)), pump(proc.stderr as ReadableStream<Uint8Array>, (t) => (err += t))]);
-  return {
+  const bg: Background = {
     proc,
     output: () => out,
     async waitFor(pred, ms = 15_000) {
@@ -81,9 +88,12 @@ export function kubectlBackground(server: KiteServer, version: string, args: str
       await proc.exited;
       clearTimeout(t);
       await done;
+      running.delete(bg);
       return { code: proc.exitCode, stdout: out, stderr: err };
     },
   };
+  running.add(bg);
+  return bg;
 }
 
 export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, ms = 10_000, what = "condition"): Promise<T> {
