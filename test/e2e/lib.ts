@@ -60,6 +60,8 @@ export interface E2ECluster {
   pods(namespace: string, labelSelector?: string): Promise<KObj[]>;
   /** Starts one more separate agent and waits for its node to be Ready. */
   addAgent(suffix: string): Promise<string>;
+  /** Starts a stopped or killed agent again, same node name and data dir; waits for Ready. */
+  restartAgent(suffix: string): Promise<void>;
   /** Diagnostics for a failed expectation: pods, events, the tails of the logs. */
   describe(namespace?: string): Promise<string>;
   stop(): Promise<void>;
@@ -201,6 +203,16 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2ECluster> {
           throw new Error(`${(e as Error).message}\n--- agent log ---\n${proc.log().slice(-3000)}`);
         });
         return node;
+      },
+      async restartAgent(suffix) {
+        const old = agents.get(suffix);
+        if (!old) throw new Error(`no agent ${suffix}`);
+        if (old.proc.proc.exitCode === null && old.proc.proc.signalCode === null) throw new Error(`agent ${suffix} is still running`);
+        const proc = await startAgent({ server: srv, nodeName: old.node, env, dataDir: old.proc.dataDir, args: ["--container-runtime", engine] });
+        agents.set(suffix, { node: old.node, proc });
+        await nodeReady(old.node).catch((e) => {
+          throw new Error(`${(e as Error).message}\n--- agent log ---\n${proc.log().slice(-3000)}`);
+        });
       },
       async describe(namespace) {
         const parts: string[] = [];
