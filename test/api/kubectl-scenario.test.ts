@@ -142,6 +142,14 @@ const ok = (r: { code: number; stdout: string; stderr: string }) => {
   return r.stdout;
 };
 
+test("the kubectl dispatcher runs a kubectl 1.32 for kite's /version (minor 32)", async () => {
+  const r = await server.kubectl(["--cache-dir", join(server.dataDir, "kubectl-cache-dispatcher"), "get", "ns", "default", "-v=8"]);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^NAME\s+STATUS\s+AGE\ndefault\s+Active\s+\d+/);
+  // The dispatcher keeps its embedded 1.32 for a 1.32 server; other minors run kubectl.1.<minor>.
+  expect(r.stderr).toMatch(/User-Agent: kubectl(\.1\.32)?\/v1\.32\.\d+ /);
+}, 60_000);
+
 for (const version of VERSIONS) {
   describe(`kubectl ${version}`, () => {
     const ns = `k${version.replace(".", "-")}`;
