@@ -105,9 +105,17 @@ export class RaftStore implements Store {
   private readonly removedListeners = new Set<() => void>();
   private readonly fatalListeners = new Set<(err: unknown) => void>();
   private readonly requestTimeoutMs: number;
+  /**
+   * TEST ONLY (KITE_TEST_STALE_READS=1, like KITE_TEST_FAULTS): a follower serves reads from
+   * its local state without a ReadIndex round, i.e. possibly stale. A deliberately broken
+   * read path, so the HA fault test (test/cluster/jepsen.test.ts) can prove that its checker
+   * catches stale reads. Never set it in production.
+   */
+  private readonly staleReads = process.env.KITE_TEST_STALE_READS === "1";
 
   private constructor(private readonly o: RaftStoreOptions) {
     this.requestTimeoutMs = o.requestTimeoutMs ?? 5000;
+    if (this.staleReads) log.warn("stale follower reads are enabled (KITE_TEST_STALE_READS=1): reads are NOT linearizable; never in production");
     mkdirSync(dirname(o.stateDbPath), { recursive: true });
     this.sm = new MvccStateMachine(o.stateDbPath, { sync: "normal" });
     this.storage = new SqliteLogStorage(o.raftDbPath);
@@ -336,6 +344,12 @@ export class RaftStore implements Store {
     return this.reads.wait();
   }
 
+  /** The barrier before get/list/count: linearize(), except on the test-only broken path (see staleReads). */
+  private readBarrier(): Promise<void> {
+    if (this.staleReads && !this.node.isLeader) return Promise.resolve();
+    return this.linearize();
+  }
+
   private async txn(cmd: Command): Promise<TxnResult> {
     const r = await this.propose(cmd);
     if (r.op !== "txn") throw new Error(`unexpected result ${r.op} for ${cmd.op}`);
@@ -346,7 +360,7 @@ export class RaftStore implements Store {
   async get(key: string, opts: { revision?: number } = {}): Promise<GetResult> {
     this.checkOpen();
     validateKey(key);
-    await this.linearize();
+    await this.readBarrier();
     this.checkOpen();
     const revision = this.sm.resolveRevision(opts.revision);
     return { kv: this.sm.get(key, revision), revision };
@@ -358,14 +372,14 @@ export class RaftStore implements Store {
     if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 0)) {
       throw new InvalidCommandError("limit must be a non-negative integer");
     }
-    await this.linearize();
+    await this.readBarrier();
     this.checkOpen();
     return this.sm.range(prefix, opts);
   }
 
   async count(prefix: string): Promise<{ count: number; revision: number }> {
     this.checkOpen();
-    await this.linearize();
+    await this.readBarrier();
     this.checkOpen();
     return { count: this.sm.count(prefix), revision: this.sm.currentRevision() };
   }
