@@ -38,7 +38,8 @@ export interface E2EOptions {
 
 export interface E2ECluster {
   engine: Engine;
-  server: KiteServer;
+  /** The running `kite server` (a new process after restartServer()). */
+  readonly server: KiteServer;
   client: KubeClient;
   runtime: ContainerRuntime;
   /** Environment every kite process gets (CONTAINERS_CONF or DOCKER_HOST, local-path root). */
@@ -60,6 +61,8 @@ export interface E2ECluster {
   pods(namespace: string, labelSelector?: string): Promise<KObj[]>;
   /** Starts one more separate agent and waits for its node to be Ready. */
   addAgent(suffix: string): Promise<string>;
+  /** SIGKILLs `kite server` and starts it again from its data dir on the same port; waits for its node to be Ready. */
+  restartServer(): Promise<void>;
   /** Starts a stopped or killed agent again, same node name and data dir; waits for Ready. */
   restartAgent(suffix: string): Promise<void>;
   /** Diagnostics for a failed expectation: pods, events, the tails of the logs. */
@@ -141,8 +144,11 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2ECluster> {
     for (const tag of opts.imageTags ?? ["1"]) await ensureTestImage({ engine, env: engineEnv, tag });
     runtime = createRuntime(engine, { env: engineEnv });
     const env = { ...engineEnv, KITE_LOCAL_PATH_ROOT: join(tmp, "storage") };
-    server = await startServer({ withAgent: true, env, args: ["--container-runtime", engine, ...(opts.serverArgs ?? [])], readyTimeoutMs: 60_000 });
-    const srv = server;
+    const serverOpts = { withAgent: true, env, keepDataDir: true, args: ["--container-runtime", engine, ...(opts.serverArgs ?? [])], readyTimeoutMs: 60_000 };
+    server = await startServer(serverOpts);
+    const dataDir = server.dataDir;
+    closers.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    let srv = server;
     const serverNode = `node-${srv.port}`;
     nodes.push(serverNode);
     const client = clientFor(srv);
@@ -168,7 +174,9 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2ECluster> {
 
     const cluster: E2ECluster = {
       engine,
-      server: srv,
+      get server() {
+        return srv;
+      },
       client,
       runtime,
       env,
@@ -197,18 +205,26 @@ export async function startE2E(opts: E2EOptions = {}): Promise<E2ECluster> {
       async addAgent(suffix) {
         const node = `e2e-${run}-${suffix}`;
         nodes.push(node);
-        const proc = await startAgent({ server: srv, nodeName: node, env, args: ["--container-runtime", engine] });
+        // The data dir outlives the process (restartAgent); stop() deletes it.
+        const proc = await startAgent({ server: srv, nodeName: node, env, keepDataDir: true, args: ["--container-runtime", engine] });
+        closers.push(() => rmSync(proc.dataDir, { recursive: true, force: true }));
         agents.set(suffix, { node, proc });
         await nodeReady(node).catch((e) => {
           throw new Error(`${(e as Error).message}\n--- agent log ---\n${proc.log().slice(-3000)}`);
         });
         return node;
       },
+      async restartServer() {
+        await srv.stop("SIGKILL");
+        // Same data dir, port and node name: the same member, API endpoint and built-in agent.
+        server = srv = await startServer({ ...serverOpts, dataDir, port: srv.port });
+        await nodeReady(serverNode);
+      },
       async restartAgent(suffix) {
         const old = agents.get(suffix);
         if (!old) throw new Error(`no agent ${suffix}`);
         if (old.proc.proc.exitCode === null && old.proc.proc.signalCode === null) throw new Error(`agent ${suffix} is still running`);
-        const proc = await startAgent({ server: srv, nodeName: old.node, env, dataDir: old.proc.dataDir, args: ["--container-runtime", engine] });
+        const proc = await startAgent({ server: srv, nodeName: old.node, env, dataDir: old.proc.dataDir, keepDataDir: true, args: ["--container-runtime", engine] });
         agents.set(suffix, { node: old.node, proc });
         await nodeReady(old.node).catch((e) => {
           throw new Error(`${(e as Error).message}\n--- agent log ---\n${proc.log().slice(-3000)}`);
