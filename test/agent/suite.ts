@@ -14,7 +14,7 @@ import type { KObj, KubeClient } from "../../src/client/client.ts";
 import { R } from "../../src/client/resources.ts";
 import { type RunningAgent, startAgent as startInProcessAgent } from "../../src/agent/agent.ts";
 import { type ContainerRuntime, LABELS } from "../../src/agent/runtime/types.ts";
-import { type KiteProcess, type KiteServer, startAgent as startAgentProcess, startServer } from "../lib/kite.ts";
+import { freePort, type KiteProcess, type KiteServer, startAgent as startAgentProcess, startServer } from "../lib/kite.ts";
 import { TEST_IMAGE } from "../lib/test-image.ts";
 import { adminClient, cleanupNode, condition, getPod, podEvents, waitFor } from "./lib.ts";
 
@@ -102,6 +102,7 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
       const cleanup = [`web-${run}`];
       try {
         const p = `web-${run}`;
+        const hostPort = freePort();
         await client.create(R.configmaps, NS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cfg-${run}` }, data: { "index.html": "version one" } });
         await client.create(R.secrets, NS, { apiVersion: "v1", kind: "Secret", metadata: { name: `sec-${run}` }, data: { password: Buffer.from("s3cret").toString("base64") } });
         const created = await client.create(
@@ -113,7 +114,7 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
               container("web", {
                 command: ["sh", "-c", 'echo -n "$PASSWORD" > /www/pw && exec httpd -f -p 8080 -h /'],
                 env: [{ name: "PASSWORD", valueFrom: { secretKeyRef: { name: `sec-${run}`, key: "password" } } }],
-                ports: [{ containerPort: 8080, name: "http" }],
+                ports: [{ containerPort: 8080, name: "http", hostPort, hostIP: "127.0.0.1" }],
                 volumeMounts: [{ name: "cfg", mountPath: "/cfg" }, { name: "www", mountPath: "/www" }],
                 readinessProbe: { httpGet: { path: "/cfg/index.html", port: "http" }, periodSeconds: 1 },
               }),
@@ -137,6 +138,8 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
         expect(ready.status.hostIP).toBe("127.0.0.1");
         expect(await (await fetch(`http://${ip}:8080/www/pw`)).text()).toBe("s3cret");
         expect(await (await fetch(`http://${ip}:8080/cfg/index.html`)).text()).toBe("version one");
+        // The hostPort is published on the host.
+        expect(await (await fetch(`http://127.0.0.1:${hostPort}/www/pw`)).text()).toBe("s3cret");
         // The ConfigMap changes: the file follows (atomic ..data swap), the container keeps running.
         await client.patch(R.configmaps, NS, `cfg-${run}`, { data: { "index.html": "version two" } });
         await waitFor("configMap update in the volume", async () => (await (await fetch(`http://${ip}:8080/cfg/index.html`)).text()) === "version two", 20_000);
@@ -146,6 +149,12 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
         const reasons = events.filter((e) => e.involvedObject.fieldPath === "spec.containers{web}").map((e) => e.reason);
         expect(reasons).toEqual(expect.arrayContaining(["Pulled", "Created", "Started"]));
         expect(events.every((e) => e.involvedObject.uid === created.metadata.uid && e.source.component === "kubelet")).toBe(true);
+        // kubectl describe tells the story.
+        const d = await server.kubectl(["describe", "pod", p, "-n", NS]);
+        expect(d.code).toBe(0);
+        expect(d.stdout).toMatch(/Status:\s+Running/);
+        expect(d.stdout).toMatch(/Started container web/);
+        expect(d.stdout).toMatch(new RegExp(`\\nIP:\\s+${ip.replace(/\./g, "\\.")}\\n`));
       } finally {
         await drop(...cleanup);
       }
@@ -213,6 +222,48 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
         });
         expect(failed.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 7, reason: "Error" });
         expect(failed.status.containerStatuses[0].restartCount).toBe(0);
+      } finally {
+        await drop(...cleanup);
+      }
+    }, 150_000);
+
+    test.concurrent("container settings: securityContext, downward API env, limits; OOMKilled is reported", async () => {
+      const cleanup = [`settings-${run}`, `oom-${run}`];
+      try {
+        const p = `settings-${run}`;
+        await client.create(
+          R.pods,
+          NS,
+          pod(p, node, {
+            restartPolicy: "Never",
+            securityContext: { runAsUser: 1000, runAsGroup: 3000 },
+            containers: [
+              container("probe", {
+                command: ["sh", "-c", 'echo "$(id -u):$(id -g) $(touch /x 2>/dev/null && echo rw || echo ro) $POD $NODE $MEM $(hostname)" > /dev/termination-log'],
+                securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                resources: { limits: { memory: "32Mi", cpu: "500m" } },
+                env: [
+                  { name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                  { name: "NODE", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+                  { name: "MEM", valueFrom: { resourceFieldRef: { resource: "limits.memory", divisor: "1Mi" } } },
+                ],
+              }),
+            ],
+          }),
+        );
+        const done = await waitFor("Succeeded", async () => {
+          const x = await getPod(client, NS, p);
+          return x?.status?.phase === "Succeeded" ? x : null;
+        });
+        expect(done.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: "Completed", message: `1000:3000 ro ${p} ${node} 32 ${p}\n` });
+
+        const q = `oom-${run}`;
+        await client.create(R.pods, NS, pod(q, node, { restartPolicy: "Never", containers: [container("hog", { command: ["sh", "-c", 'x=a; while true; do x="$x$x"; done'], resources: { limits: { memory: "32Mi" } } })] }));
+        const oom = await waitFor("Failed", async () => {
+          const x = await getPod(client, NS, q);
+          return x?.status?.phase === "Failed" ? x : null;
+        });
+        expect(oom.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 137, reason: "OOMKilled" });
       } finally {
         await drop(...cleanup);
       }
