@@ -17,7 +17,7 @@ import { type AgentContext, fieldPath, podRef } from "./context.ts";
 import { AGENT_LABELS, containerHash, restartCountOf, sandboxLabels, sandboxName } from "./names.ts";
 import { killPod } from "./pod-kill.ts";
 import type { ProbeContainer } from "./prober.ts";
-import { type ContainerInfo, LABELS, type SandboxInfo } from "./runtime/types.ts";
+import { AlreadyExistsError, type ContainerInfo, LABELS, type SandboxInfo } from "./runtime/types.ts";
 import { buildStatus, type ContainerView, statusPatch, type Waiting } from "./status.ts";
 import { setupVolumes, type VolumeSetup } from "./volumes/manager.ts";
 import { VolumeError } from "./volumes/types.ts";
@@ -385,10 +385,15 @@ export class PodWorker {
       const ip = this.pod.spec?.hostNetwork ? (this.ctx.hostIPs()[0] ?? "") : sb.ip;
       return { id: sb.id, ip };
     } catch (e) {
+      if (e instanceof AlreadyExistsError && this.sandboxFailures < 2) {
+        // Left by an earlier agent that stopped mid-create: the relist brings it into the cache.
+        this.sandboxFailures++;
+        await this.ctx.cache.relist();
+        this.request(100);
+        return null;
+      }
       this.sandboxFailures++;
       this.event("Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${(e as Error).message}`);
-      // A leftover sandbox with our name (agent restart mid-create) is picked up by the next relist.
-      void this.ctx.cache.relist();
       await this.writeStatus(this.ctx.cache.pod(this.uid), null);
       this.request(Math.min(1000 * 2 ** Math.min(this.sandboxFailures - 1, 6), 60_000));
       return null;
