@@ -298,7 +298,7 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
       }
     }, 150_000);
 
-    test.concurrent("deleting a pod runs preStop, stops the containers within the grace period and removes them", async () => {
+    test.concurrent("postStart runs; deleting a pod runs preStop, stops the containers within the grace period and removes them", async () => {
       const cleanup = [`del-${run}`, `quick-${run}`];
       try {
         const hostDir = mkdtempSync("/tmp/kite-prestop-");
@@ -310,10 +310,11 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
             pod(p, node, {
               terminationGracePeriodSeconds: 3,
               volumes: [{ name: "host", hostPath: { path: hostDir, type: "Directory" } }],
-              containers: [container("stubborn", { command: ["sleep", "3600"], volumeMounts: [{ name: "host", mountPath: "/host" }], lifecycle: { preStop: { exec: { command: ["sh", "-c", "echo stopping > /host/prestop"] } } } })],
+              containers: [container("stubborn", { command: ["sleep", "3600"], volumeMounts: [{ name: "host", mountPath: "/host" }], lifecycle: { postStart: { exec: { command: ["sh", "-c", "echo started > /host/poststart"] } }, preStop: { exec: { command: ["sh", "-c", "echo stopping > /host/prestop"] } } } })],
             }),
           );
           await waitFor("Running", async () => condition(await getPod(client, NS, p), "Ready") === "True");
+          expect(readFileSync(join(hostDir, "poststart"), "utf8")).toBe("started\n");
           const uid = created.metadata.uid;
           expect((await podContainers(uid)).length).toBe(1);
           const t0 = Date.now();
