@@ -27,8 +27,9 @@ import { Prober } from "./prober.ts";
 import { runAction } from "./probes.ts";
 import { detectRuntime } from "./runtime/detect.ts";
 import { RuntimeCache } from "./runtime-cache.ts";
-import { type ContainerRuntime, LABELS, type RuntimeInfo } from "./runtime/types.ts";
-import { restartCountOf } from "./names.ts";
+import type { ContainerRuntime, RuntimeInfo } from "./runtime/types.ts";
+import { cacheLocator } from "./locator.ts";
+import { type PodLocator, runtimeLocator } from "./streaming/locator.ts";
 import { TokenSource } from "./volumes/tokens.ts";
 
 const log = logger("agent");
@@ -73,20 +74,15 @@ const DEFAULT_TUNING: AgentTuning = {
   maxConcurrentStarts: 4,
 };
 
-export interface ContainerRef {
-  id: string;
-  runtime: ContainerRuntime;
-}
-
 export interface RunningAgent {
   stop(): Promise<void>;
-  /** The engine in use (null while none answers). */
+  /** The engine in use (null while none answers): for the streaming side (logs, exec). */
   readonly runtime: ContainerRuntime | null;
   /**
-   * The engine container of a pod's container on this node (the latest attempt, or the
-   * one before with `previous`), for logs/exec/attach; null when there is none.
+   * Finds pods' containers for the streaming side from the agent's runtime cache
+   * (null until an engine answers; then pass it as TunnelAgentOptions.locator).
    */
-  containerFor(namespace: string, pod: string, container: string, previous?: boolean): ContainerRef | null;
+  readonly locator: PodLocator | null;
 }
 
 function defaultHostIPs(): string[] {
@@ -145,6 +141,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
 
   const informer = new Informer(client, R.pods, { fieldSelector: `spec.nodeName=${opts.nodeName}` });
   let pods: PodManager | null = null;
+  let locator: PodLocator | null = null;
   let prober: Prober | null = null;
   const timers: ReturnType<typeof setInterval>[] = [];
   let stopped = false;
@@ -189,6 +186,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     };
     // Engine state first, so workers adopt what runs instead of starting it again.
     await cache.start();
+    locator = cacheLocator(cache, opts.nodeName, runtimeLocator(rt, opts.nodeName));
     pods = new PodManager(ctx, informer);
     pods.start();
     informer.start();
@@ -221,15 +219,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     get runtime() {
       return runtime;
     },
-    containerFor(namespace, podName, container, previous = false) {
-      const w = pods?.find(namespace, podName);
-      if (!w || !cache || !runtime) return null;
-      const list = cache
-        .pod(w.uid)
-        .containers.filter((c) => c.labels[LABELS.containerName] === container)
-        .sort((a, b) => restartCountOf(b.labels) - restartCountOf(a.labels));
-      const c = list[previous ? 1 : 0];
-      return c ? { id: c.id, runtime } : null;
+    get locator() {
+      return locator;
     },
     async stop() {
       if (stopped) return;
