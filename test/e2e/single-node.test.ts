@@ -2,14 +2,17 @@
  * The single-node default and the product paths around pods, on podman with real kubectl:
  * - `kite server` alone (its built-in agent) gives `kubectl get nodes` one Ready node and
  *   runs a pod (`kubectl run`);
- * - `kubectl logs -f` streams and `kubectl exec` returns exit codes (and passes stdin)
- *   through the built-in agent, then through a separate `kite agent` process joined later;
+ * - `kubectl logs -f` streams, `kubectl exec` returns exit codes (and passes stdin) and
+ *   `kubectl port-forward` reaches the pod, through the built-in agent, then through a
+ *   separate `kite agent` process joined later; `kubectl logs --previous` shows a
+ *   restarted container's earlier output;
  * - a Service's Endpoints (and EndpointSlice) follow the pods' readiness probe, and the
  *   ready address serves the pod's httpd to another pod.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { KObj } from "../../src/client/client.ts";
 import { R } from "../../src/client/resources.ts";
+import { freePort } from "../lib/kite.ts";
 import { type E2ECluster, IMAGE_1, isReady, startE2E, streamReader, until } from "./lib.ts";
 
 setDefaultTimeout(180_000);
@@ -64,7 +67,7 @@ spec:
   - name: main
     image: ${IMAGE_1}
     imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "echo waiting; while [ ! -f /tmp/go ]; do sleep 0.2; done; i=0; while [ $i -lt 5 ]; do i=$((i+1)); echo tick $i; sleep 0.3; done"]
+    command: ["sh", "-c", "mkdir /www; echo served by $(hostname) > /www/index.html; httpd -p 8080 -h /www; echo waiting; while [ ! -f /tmp/go ]; do sleep 0.2; done; i=0; while [ $i -lt 5 ]; do i=$((i+1)); echo tick $i; sleep 0.3; done"]
 `,
   );
   const w = await c.kubectl(["wait", "-n", ns, "--for=condition=Ready", "pod/streamer", "--timeout=120s"], { timeoutMs: 130_000 });
@@ -83,6 +86,18 @@ spec:
     const ok = await c.kubectl(["exec", "-n", ns, "streamer", "--", "sh", "-c", "echo out; echo err >&2"]);
     expect(ok).toMatchObject({ code: 0, stdout: "out\n" });
     expect(ok.stderr).toBe("err\n");
+    // port-forward: a local port reaches the pod's httpd through the same tunnel.
+    const port = freePort();
+    const pf = c.spawnKubectl(["port-forward", "-n", ns, "pod/streamer", `${port}:8080`]);
+    try {
+      await streamReader(pf.stdout).until(/Forwarding from 127\.0\.0\.1/, 30_000);
+      const res = await fetch(`http://127.0.0.1:${port}/index.html`);
+      expect(await res.text()).toBe("served by streamer\n");
+    } finally {
+      pf.kill();
+      await pf.exited;
+    }
+
     const fail = await c.kubectl(["exec", "-n", ns, "streamer", "--", "sh", "-c", "touch /tmp/go; exit 3"]);
     expect(fail.code).toBe(3);
     expect(fail.stderr).toContain("command terminated with exit code 3");
@@ -109,6 +124,52 @@ describe("logs and exec", () => {
   test("through a separate kite agent process", async () => {
     const node = await c.addAgent("a1");
     await streamingThrough("e2e-stream-agent", node);
+  });
+});
+
+describe("restarted containers", () => {
+  test("logs --previous shows the attempt before a liveness restart", async () => {
+    const ns = "e2e-previous";
+    await c.namespace(ns);
+    // Each attempt prints its number (kept in an emptyDir) and fails its liveness probe.
+    await c.apply(
+      ns,
+      `apiVersion: v1
+kind: Pod
+metadata:
+  name: flaky
+spec:
+  terminationGracePeriodSeconds: 1
+  nodeSelector: {kubernetes.io/hostname: ${c.agents.get("a1")?.node ?? c.serverNode}}
+  containers:
+  - name: main
+    image: ${IMAGE_1}
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "n=$(cat /state/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /state/n; echo attempt $n; touch /tmp/alive; sleep 3; rm /tmp/alive; exec sleep 3600"]
+    livenessProbe:
+      exec: {command: ["test", "-f", "/tmp/alive"]}
+      initialDelaySeconds: 1
+      periodSeconds: 1
+      failureThreshold: 1
+      timeoutSeconds: 10
+    volumeMounts: [{name: state, mountPath: /state}]
+  volumes: [{name: state, emptyDir: {}}]
+`,
+    );
+    await until("flaky restarted once", async () => {
+      const p = await c.client.getOrNull(R.pods, ns, "flaky");
+      const st = p?.status?.containerStatuses?.[0];
+      return st && st.restartCount >= 1 && st.state?.running;
+    }, 120_000).catch(async (e) => {
+      throw new Error(`${(e as Error).message}\n${await c.describe(ns)}`);
+    });
+    const prev = await c.k(["logs", "-n", ns, "flaky", "--previous"]);
+    const cur = await c.k(["logs", "-n", ns, "flaky"]);
+    const n = Number(/attempt (\d+)/.exec(cur)?.[1]);
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(prev).toBe(`attempt ${n - 1}\n`);
+    const st = (await c.client.get(R.pods, ns, "flaky")).status.containerStatuses[0];
+    expect(st.lastState.terminated).toMatchObject({ exitCode: 137 });
   });
 });
 
