@@ -220,3 +220,13 @@ test("restartPolicy Never: a failed container makes the pod Failed and the sandb
   await until("sandbox stopped", () => [...rt.sandboxes.values()].every((x) => x.state === "notready"));
   expect(rt.calls.filter((c) => c.startsWith("createContainer")).length).toBe(1);
 });
+
+test("activeDeadlineSeconds: the pod is killed and fails with DeadlineExceeded", async () => {
+  const s = setup(basePod({ activeDeadlineSeconds: 1 }));
+  const w = await s.make();
+  w.request();
+  await until("Failed", () => s.api.state.pod?.status?.phase === "Failed", 5000);
+  expect(s.api.state.pod!.status).toMatchObject({ reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" });
+  expect(s.rt.calls.some((c) => c.startsWith("stopContainer"))).toBe(true);
+  expect(s.api.state.pod!.status.containerStatuses[0].state.terminated.exitCode).toBe(137);
+});

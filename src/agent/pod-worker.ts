@@ -19,7 +19,7 @@ import { killPod } from "./pod-kill.ts";
 import type { ProbeContainer } from "./prober.ts";
 import { AlreadyExistsError, type ContainerInfo, LABELS, type SandboxInfo } from "./runtime/types.ts";
 import { buildStatus, type ContainerView, statusPatch, type Waiting } from "./status.ts";
-import { setupVolumes, type VolumeSetup } from "./volumes/manager.ts";
+import { isApiVolume, setupVolumes, type VolumeSetup } from "./volumes/manager.ts";
 import { VolumeError } from "./volumes/types.ts";
 
 const log = logger("agent/pod");
@@ -57,6 +57,8 @@ export class PodWorker {
   private readonly messages: Record<string, string> = {};
   private readonly firstSeen = new Date();
   private terminalHandled = false;
+  /** Set when the agent failed the pod itself (DeadlineExceeded). */
+  private failure: { reason: string; message: string } | null = null;
   /** Old attempts being removed (so concurrent syncs do not remove them twice). */
   private readonly removing = new Set<string>();
   /** Resolves when the worker has finished (pod killed and confirmed). */
@@ -170,7 +172,17 @@ export class PodWorker {
         this.volumesAt = now; // keep the old content; retry at the next refresh
       }
     }
-    if ((spec.volumes ?? []).length) this.request(this.ctx.tunables.volumeRefreshMs);
+    if (((spec.volumes ?? []) as KObj[]).some(isApiVolume)) this.request(this.ctx.tunables.volumeRefreshMs);
+
+    // activeDeadlineSeconds: past it, the pod is killed and fails.
+    const deadline = this.activeDeadline();
+    if (deadline !== null) {
+      if (Date.now() >= deadline) {
+        await this.failPod("DeadlineExceeded", "Pod was active on the node longer than the specified deadline");
+        return;
+      }
+      this.request(deadline - Date.now() + 50);
+    }
 
     // Sandbox.
     const sandbox = await this.ensureSandbox(rt);
@@ -192,6 +204,7 @@ export class PodWorker {
         }
         await this.maybeStart(c, "init", latest, sandbox, true);
         initDone = false;
+        if (!c.startupProbe) this.request(); // started: the next init container may go
         break;
       }
       if (latest && isDone(latest) && latest.exitCode === 0 && !latest.error) continue;
@@ -482,6 +495,7 @@ export class PodWorker {
       hostIPs,
       startTime: this.firstSeen,
       now: new Date(),
+      failure: this.failure ?? undefined,
     });
     const patch = statusPatch(this.pod.status, next);
     if (!patch) return;
@@ -497,6 +511,28 @@ export class PodWorker {
   }
 
   // ------------------------------------------------------------------ endings
+
+  private activeDeadline(): number | null {
+    const ads = this.pod.spec?.activeDeadlineSeconds;
+    if (typeof ads !== "number" || ads <= 0) return null;
+    const start = Date.parse(this.pod.status?.startTime ?? "") || this.firstSeen.getTime();
+    return start + ads * 1000;
+  }
+
+  /** Kills the pod's containers and reports it Failed with `reason` (the kubelet's DeadlineExceeded path). */
+  private async failPod(reason: string, message: string): Promise<void> {
+    this.event("Normal", reason, message);
+    const state = this.ctx.cache.pod(this.uid);
+    const specs = [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])] as KObj[];
+    const ip = state.sandboxes.find((s) => s.state === "ready")?.ip ?? "";
+    await Promise.all(
+      state.containers
+        .filter((c) => c.state === "running")
+        .map((c) => killContainer(this.ctx, this.pod, specs.find((x) => x.name === c.labels[LABELS.containerName]), c.id, ip, this.grace(), `Stopping container ${c.labels[LABELS.containerName]}`, this.event)),
+    );
+    this.failure = { reason, message };
+    await this.writeStatus(this.ctx.cache.pod(this.uid), null);
+  }
 
   private async finishTerminal(sandboxes: SandboxInfo[]): Promise<void> {
     if (this.terminalHandled) return;

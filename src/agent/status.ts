@@ -42,6 +42,8 @@ export interface StatusInput {
   /** When the agent first accepted the pod (status.startTime if none yet). */
   startTime: Date;
   now: Date;
+  /** The agent failed the pod itself (e.g. DeadlineExceeded): phase Failed with this reason. */
+  failure?: { reason: string; message: string };
 }
 
 const ZERO_TIME = "1970-01-01T00:00:00Z";
@@ -172,6 +174,7 @@ export function buildStatus(input: StatusInput): KObj {
   const initStatuses = input.init.map((v) => containerStatus(v, runtime));
   const statuses = input.regular.map((v) => containerStatus(v, runtime)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let phase = podPhase(pod, initStatuses, statuses);
+  if (input.failure) phase = "Failed";
   if (old.phase === "Succeeded" || old.phase === "Failed") phase = old.phase;
 
   const incompleteInit = ((spec.initContainers ?? []) as KObj[])
@@ -227,6 +230,10 @@ export function buildStatus(input: StatusInput): KObj {
     next.podIPs = input.podIPs.map((ip) => ({ ip }));
   }
   next.startTime = old.startTime ?? rfc3339(input.startTime);
+  if (input.failure) {
+    next.reason = input.failure.reason;
+    next.message = input.failure.message;
+  }
   next.containerStatuses = statuses;
   if ((spec.initContainers ?? []).length > 0) next.initContainerStatuses = initStatuses;
   else delete next.initContainerStatuses;
