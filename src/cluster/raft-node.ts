@@ -46,6 +46,19 @@ export function timingFromEnv(env: Record<string, string | undefined> = process.
   return { tickMs, electionTick, heartbeatTick: 1 };
 }
 
+/**
+ * Snapshot cadence from KITE_RAFT_SNAPSHOT_EVERY / KITE_RAFT_COMPACTION_MARGIN (for tests that
+ * want snapshots and log compaction to happen often, as Jepsen's etcd suite lowers
+ * --snapshot-count); unset: the defaults (10 000 / 5 000).
+ */
+export function snapshotCadenceFromEnv(env: Record<string, string | undefined> = process.env): { snapshotEvery?: number; compactionMargin?: number } {
+  const num = (v: string | undefined) => {
+    const n = Number(v);
+    return v !== undefined && v !== "" && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  };
+  return { snapshotEvery: num(env.KITE_RAFT_SNAPSHOT_EVERY), compactionMargin: num(env.KITE_RAFT_COMPACTION_MARGIN) };
+}
+
 export interface RaftNodeOptions {
   id: number;
   storage: SqliteLogStorage;
@@ -94,8 +107,9 @@ export class RaftNode {
   constructor(private readonly o: RaftNodeOptions) {
     this.id = o.id;
     this.timing = o.timing ?? DEFAULT_TIMING;
-    this.snapshotEvery = o.snapshotEvery ?? 10_000;
-    this.compactionMargin = o.compactionMargin ?? 5_000;
+    const cadence = snapshotCadenceFromEnv();
+    this.snapshotEvery = o.snapshotEvery ?? cadence.snapshotEvery ?? 10_000;
+    this.compactionMargin = o.compactionMargin ?? cadence.compactionMargin ?? 5_000;
     this.promoteLag = o.promoteLag ?? 1_000;
     this.transport = new PeerTransport({
       selfId: o.id,

@@ -31,7 +31,8 @@ export interface Step {
 }
 
 export interface ScheduleOptions {
-  totalMs: number;
+  /** Number of steps to generate (runSchedule stops at its deadline, usually sooner). */
+  steps: number;
   /** Whether the network can block one direction only. */
   oneWay: boolean;
   faultMs?: [number, number];
@@ -42,11 +43,9 @@ export function makeSchedule(rng: Prng, o: ScheduleOptions): Step[] {
   const kinds: StepKind[] = ["kill", "kill", "pause", "isolate", "isolate", "bridge", ...(o.oneWay ? (["leader-mute", "leader-deaf"] as const) : [])];
   const [f0, f1] = o.faultMs ?? [2000, 5000];
   const [r0, r1] = o.recoverMs ?? [1500, 3500];
-  const steps: Step[] = [];
-  let t = 0;
-  while (t < o.totalMs) {
+  return Array.from({ length: o.steps }, () => {
     const kind = rng.pick(kinds);
-    const step: Step = {
+    return {
       kind,
       leader: kind === "leader-mute" || kind === "leader-deaf" || rng.chance(0.65),
       mode: o.oneWay && rng.chance(0.5) ? "reset" : "drop",
@@ -54,10 +53,7 @@ export function makeSchedule(rng: Prng, o: ScheduleOptions): Step[] {
       recoverMs: rng.int(r0, r1),
       salt: rng.int(0, 2 ** 30),
     };
-    steps.push(step);
-    t += step.faultMs + step.recoverMs;
-  }
-  return steps;
+  });
 }
 
 export function describeStep(s: Step): string {
@@ -105,6 +101,30 @@ export async function waitAllReady(cluster: JepsenCluster, timeoutMs: number): P
   return false;
 }
 
+/** Who each live server follows now (evidence in the timeline that a fault took effect). */
+async function views(ctx: NemesisContext): Promise<string> {
+  const parts = await Promise.all(
+    ctx.cluster.servers.map(async (s) => {
+      if (!s.alive) return `${s.name}: down`;
+      if (s.paused) return `${s.name}: paused`;
+      try {
+        const lead = (await s.members(1000)).find((m) => m.isLeader);
+        return `${s.name}: ${lead ? (ctx.cluster.servers.find((x) => x.url === lead.url)?.name ?? lead.name) : "no leader"}`;
+      } catch {
+        return `${s.name}: no answer`;
+      }
+    }),
+  );
+  return `leaders seen: ${parts.join(", ")}`;
+}
+
+/** Sleeps through a fault window, then logs who leads according to whom. */
+async function hold(ctx: NemesisContext, ms: number): Promise<void> {
+  await Bun.sleep(Math.max(0, ms - 1000));
+  ctx.log(await views(ctx));
+  await Bun.sleep(Math.min(ms, 1000));
+}
+
 export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
   const rng = ctx.rng.fork(step.salt);
   const { target, role } = await pickTarget(ctx, step, rng);
@@ -114,14 +134,14 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
     case "kill":
       await target.kill();
       ctx.log(`SIGKILL ${target.name} (${role})`);
-      await Bun.sleep(step.faultMs);
+      await hold(ctx, step.faultMs);
       ctx.cluster.restart(target);
       ctx.log(`restart ${target.name}`);
       break;
     case "pause":
       target.pause();
       ctx.log(`SIGSTOP ${target.name} (${role})`);
-      await Bun.sleep(step.faultMs);
+      await hold(ctx, step.faultMs);
       target.resume();
       ctx.log(`SIGCONT ${target.name}`);
       break;
@@ -131,21 +151,21 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
         await net.block(o, target, step.mode);
       }
       ctx.log(`isolate ${target.name} (${role}): ${net.describe()}`);
-      await Bun.sleep(step.faultMs);
+      await hold(ctx, step.faultMs);
       await net.heal();
       ctx.log("heal");
       break;
     case "leader-mute":
       for (const o of others) await net.block(target, o, step.mode);
       ctx.log(`mute ${target.name} (${role}): ${net.describe()}`);
-      await Bun.sleep(step.faultMs);
+      await hold(ctx, step.faultMs);
       await net.heal();
       ctx.log("heal");
       break;
     case "leader-deaf":
       for (const o of others) await net.block(o, target, step.mode);
       ctx.log(`deafen ${target.name} (${role}): ${net.describe()}`);
-      await Bun.sleep(step.faultMs);
+      await hold(ctx, step.faultMs);
       await net.heal();
       ctx.log("heal");
       break;
@@ -154,21 +174,27 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
       await net.block(target, other, step.mode);
       await net.block(other, target, step.mode);
       ctx.log(`bridge: cut ${target.name} (${role}) from ${other.name}: ${net.describe()}`);
-      await Bun.sleep(step.faultMs);
+      await hold(ctx, step.faultMs);
       await net.heal();
       ctx.log("heal");
       break;
     }
   }
-  // Recovery: let restarted servers come back before the next fault (bounded), then run clean.
-  await waitAllReady(ctx.cluster, step.recoverMs + 10_000);
-  await Bun.sleep(step.recoverMs);
 }
 
-/** Runs the steps in order (stops early when aborted); the harness heals everything afterwards. */
-export async function runSchedule(ctx: NemesisContext, steps: readonly Step[]): Promise<void> {
+/**
+ * Runs the steps in order until `deadline` (Date.now() ms) or an abort: each step's fault,
+ * then a recovery window (restarted servers get up to 10 s more to be ready first). The
+ * harness heals everything afterwards.
+ */
+export async function runSchedule(ctx: NemesisContext, steps: readonly Step[], deadline: number): Promise<number> {
+  let done = 0;
   for (const step of steps) {
-    if (ctx.aborted()) break;
+    if (ctx.aborted() || Date.now() >= deadline) break;
     await runStep(ctx, step);
+    done++;
+    await waitAllReady(ctx.cluster, Math.max(0, Math.min(step.recoverMs + 10_000, deadline - Date.now())));
+    await Bun.sleep(step.recoverMs);
   }
+  return done;
 }

@@ -20,6 +20,9 @@ import type { JepsenCluster, JepsenServer } from "./servers.ts";
 
 export type BlockMode = "drop" | "reset";
 
+/** What IptablesNetwork needs of a server. */
+export type Endpoint = Pick<JepsenServer, "index" | "name" | "port" | "cgroupDir">;
+
 export interface Network {
   readonly kind: "iptables" | "hook";
   /** Whether block(from, to) can leave to → from working. */
@@ -94,7 +97,7 @@ export class IptablesNetwork implements Network {
     return net;
   }
 
-  async block(from: JepsenServer, to: JepsenServer, mode: BlockMode = "drop"): Promise<void> {
+  async block(from: Endpoint, to: Endpoint, mode: BlockMode = "drop"): Promise<void> {
     if (!from.cgroupDir) throw new Error(`${from.name} was not started in a cgroup`);
     const target = mode === "drop" ? ["-j", "DROP"] : ["-j", "REJECT", "--reject-with", "tcp-reset"];
     must(["iptables", "-w", "-A", this.chain, "-o", "lo", "-p", "tcp", "--dport", String(to.port), "-m", "cgroup", "--path", `${this.relative}/s${from.index}`, ...target]);
