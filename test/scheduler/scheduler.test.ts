@@ -158,6 +158,46 @@ describe("scheduler in kite server", () => {
     expect(await boundNode("follower")).toBe(node);
   }, 60_000);
 
+  test("a WaitForFirstConsumer claim of a class without a provisioner binds to a fitting local PV, which pins the pod", async () => {
+    await client.create({ group: "storage.k8s.io", version: "v1", resource: "storageclasses", namespaced: false, kind: "StorageClass" }, undefined, {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "local-static" },
+      provisioner: "kubernetes.io/no-provisioner",
+      volumeBindingMode: "WaitForFirstConsumer",
+    });
+    const localPV = (name: string, node: string, size: string) => ({
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name },
+      spec: {
+        capacity: { storage: size },
+        accessModes: ["ReadWriteOnce"],
+        storageClassName: "local-static",
+        persistentVolumeReclaimPolicy: "Retain",
+        local: { path: "/mnt/disk1" },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }] } },
+      },
+    });
+    await client.create(R.persistentvolumes, undefined, localPV("local-n1-small", "n1", "100Mi"));
+    await client.create(R.persistentvolumes, undefined, localPV("local-n2", "n2", "2Gi"));
+    await client.create(R.persistentvolumeclaims, NS, {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "static-claim" },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "local-static" },
+    });
+    await client.create(R.pods, NS, pod("static-user", { extra: { volumes: [{ name: "d", persistentVolumeClaim: { claimName: "static-claim" } }] } }));
+    expect(await boundNode("static-user", 20_000)).toBe("n2"); // the only PV big enough is on n2
+    const pvc = await client.get(R.persistentvolumeclaims, NS, "static-claim");
+    expect(pvc.spec.volumeName).toBe("local-n2");
+    expect(pvc.status.phase).toBe("Bound");
+    const pv = await client.get(R.persistentvolumes, undefined, "local-n2");
+    expect(pv.spec.claimRef).toMatchObject({ namespace: NS, name: "static-claim", uid: pvc.metadata.uid });
+    expect(pv.status.phase).toBe("Bound");
+    expect((await client.get(R.persistentvolumes, undefined, "local-n1-small")).spec.claimRef).toBeUndefined();
+  }, 40_000);
+
   test("a higher-priority pod preempts a lower-priority one and is bound to the freed node", async () => {
     await client.create(R.pods, NS, pod("victim", { memory: "4Gi", extra: { nodeSelector: { "kubernetes.io/hostname": "n4" } } }));
     await boundNode("victim");

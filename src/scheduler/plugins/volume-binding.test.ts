@@ -87,6 +87,7 @@ describe("VolumeBinding filter", () => {
     w.pv("small", "n2", { storageClassName: "local-static", capacity: { storage: "1Gi" } });
     w.pv("big", "n1", { storageClassName: "local-static" });
     w.pv("taken", "n2", { storageClassName: "local-static", claimRef: { namespace: "default", name: "someone-else" } }, { phase: "Bound" });
+    w.pv("released", "n2", { storageClassName: "local-static" }, { phase: "Released" });
     const vb = new VolumeBinding({ listers: w.listers });
     expect(filterOnce(vb, withClaim(), "n1", snap)).toBeNull();
     expect(filterOnce(vb, withClaim(), "n2", snap)).toMatchObject({ reasons: [ERR_REASON_BIND_CONFLICT] });
@@ -158,7 +159,12 @@ describe("VolumeBinding reserve and PreBind", () => {
     expect(filterOnce(vb, pi("q", { volumes: [{ name: "v", persistentVolumeClaim: { claimName: "data2" } }] }), "n1", snap)).toMatchObject({ reasons: [ERR_REASON_BIND_CONFLICT] });
     const done = vb.preBind(state, pod, "n1", new AbortController().signal);
     await Bun.sleep(20);
-    expect(log[0]).toMatchObject({ kind: "persistentvolumes", name: "big", body: { spec: { claimRef: { namespace: "default", name: "data", uid: "uid-data" } } } });
+    // Both ways, like the PV controller: PV claimRef, PV phase, claim volumeName, claim phase.
+    expect(log.map((l) => `${l.kind}/${l.name}`)).toEqual(["persistentvolumes/big", "persistentvolumes/big", "persistentvolumeclaims/data", "persistentvolumeclaims/data"]);
+    expect(log[0]!.body).toMatchObject({ spec: { claimRef: { namespace: "default", name: "data", uid: "uid-data" } } });
+    expect(log[1]!.body).toEqual({ status: { phase: "Bound" } });
+    expect(log[2]!.body).toMatchObject({ spec: { volumeName: "big" } });
+    expect(log[3]!.body).toMatchObject({ status: { phase: "Bound", capacity: { storage: "10Gi" } } });
     w.pvc("data", { storageClassName: "local-static", volumeName: "big" });
     expect(await done).toBeNull();
   });

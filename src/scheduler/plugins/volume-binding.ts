@@ -7,6 +7,7 @@
  * there: after the node is chosen the PV's claimRef is set (static) or the PVC gets the
  * `volume.kubernetes.io/selected-node` annotation (dynamic, so a local-path provisioner
  * creates the volume on that node), and the pod is bound only once its claims are bound.
+ * Static binds are completed here both ways, since kite has no separate PV binder.
  */
 import type { KObj, KubeClient } from "../../client/client.ts";
 import { R } from "../../client/resources.ts";
@@ -25,6 +26,7 @@ export const ERR_REASON_PV_NOT_EXIST = "node(s) unavailable due to one or more p
 export const ERR_UNBOUND_IMMEDIATE = "pod has unbound immediate PersistentVolumeClaims";
 export const ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node";
 export const ANN_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller";
+export const ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed";
 const NO_PROVISIONER = "kubernetes.io/no-provisioner";
 
 export interface VolumeListers {
@@ -99,7 +101,10 @@ export function findMatchingVolume(pvc: KObj, pvs: Iterable<KObj>, nodeName: str
     if (pv.metadata?.deletionTimestamp) continue;
     const ref = pv.spec?.claimRef;
     if (ref && !(ref.namespace === pvc.metadata?.namespace && ref.name === pvc.metadata?.name && (!ref.uid || ref.uid === pvc.metadata?.uid))) continue;
-    if (!ref && pv.status?.phase && pv.status.phase !== "Available") continue;
+    // Upstream takes only Available volumes, a phase its PV controller sets; kite has no such
+    // controller, so a new (Pending) unclaimed volume counts as available too.
+    const phase = pv.status?.phase;
+    if (!ref && phase && phase !== "Available" && phase !== "Pending") continue;
     const takenBy = taken.get(name);
     if (takenBy && takenBy !== claimKey) continue;
     if (String(pv.spec?.storageClassName ?? "") !== cls) continue;
@@ -117,6 +122,26 @@ export function findMatchingVolume(pvc: KObj, pvs: Iterable<KObj>, nodeName: str
     }
   }
   return best;
+}
+
+/**
+ * Bind a claim to the static PV the scheduler chose, both ways, as upstream's PV controller
+ * would after the scheduler sets the claimRef (kite has no separate PV binder): the PV's
+ * claimRef (conditional on the PV's resourceVersion, so a concurrent bind conflicts) and
+ * phase Bound, then the claim's volumeName and phase Bound.
+ */
+export async function bindStatic(client: KubeClient, pv: KObj, pvc: KObj): Promise<void> {
+  const ns = pvc.metadata.namespace;
+  const name = pvc.metadata.name;
+  const claimRef = { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: ns, name, uid: pvc.metadata.uid, resourceVersion: pvc.metadata.resourceVersion };
+  const patchedPV = await client.patch(R.persistentvolumes, undefined, pv.metadata.name, {
+    metadata: { resourceVersion: pv.metadata.resourceVersion, annotations: { [ANN_BOUND_BY_CONTROLLER]: "yes" } },
+    spec: { claimRef },
+  });
+  await client.patch(R.persistentvolumes, undefined, pv.metadata.name, { status: { phase: "Bound" } }, "merge", { subresource: "status" });
+  await client.patch(R.persistentvolumeclaims, ns, name, { metadata: { annotations: { [ANN_BIND_COMPLETED]: "yes", [ANN_BOUND_BY_CONTROLLER]: "yes" } }, spec: { volumeName: pv.metadata.name } });
+  const spec = patchedPV?.spec ?? pv.spec ?? {};
+  await client.patch(R.persistentvolumeclaims, ns, name, { status: { phase: "Bound", accessModes: spec.accessModes ?? [], capacity: spec.capacity ?? {} } }, "merge", { subresource: "status" });
 }
 
 export interface VolumeBindingOptions {
@@ -231,10 +256,7 @@ export class VolumeBinding implements FilterPlugin, BindPlugin {
         const ns = d.pvc.metadata.namespace;
         const name = d.pvc.metadata.name;
         if (d.pv) {
-          await client.patch(R.persistentvolumes, undefined, d.pv.metadata.name, {
-            metadata: { annotations: { [ANN_BOUND_BY_CONTROLLER]: "yes" } },
-            spec: { claimRef: { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: ns, name, uid: d.pvc.metadata.uid, resourceVersion: d.pvc.metadata.resourceVersion } },
-          });
+          await bindStatic(client, d.pv, d.pvc);
         } else {
           await client.patch(R.persistentvolumeclaims, ns, name, { metadata: { annotations: { [ANN_SELECTED_NODE]: nodeName } } });
         }
