@@ -427,7 +427,7 @@ for (const version of VERSIONS) {
       ok(await k(["create", "cm", "gate", "-n", ns]));
       const waiter = kubectlBackground(server, version, ["wait", "cm/gate", "-n", ns, "--for=jsonpath={.data.ready}=yes", "--timeout=30s", "-v=6"]);
       // The informer's watch on a quiet object gets its response headers at once (kite flushes them).
-      await waiter.waitFor((_o, err) => /watch=true 200 OK/.test(err), 20_000);
+      await waiter.waitFor((_o, err) => /watch=true[^\n]*200 OK/.test(err), 20_000);
       ok(await k(["patch", "cm", "gate", "-n", ns, "--type=merge", "-p", '{"data":{"ready":"yes"}}']));
       await waiter.waitFor((o) => o.includes("configmap/gate condition met"), 20_000);
       expect((await waiter.stop()).code).toBe(0);
@@ -442,7 +442,7 @@ for (const version of VERSIONS) {
       await eventually(async () => (await k(["get", "widgets", "-n", ns])).code === 0, 20_000, "widgets served");
       ok(await k(["apply", "-f", file("widget.yaml", `apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w1\n  namespace: ${ns}\nspec:\n  size: 1\n`)]));
       const cond = kubectlBackground(server, version, ["wait", "widget/w1", "-n", ns, "--for=condition=Ready", "--timeout=30s", "-v=6"]);
-      await cond.waitFor((_o, err) => /watch=true 200 OK/.test(err), 20_000);
+      await cond.waitFor((_o, err) => /watch=true[^\n]*200 OK/.test(err), 20_000);
       expect(cond.proc.exitCode).toBeNull();
       const status = { conditions: [{ type: "Ready", status: "True", reason: "Done", message: "ok", lastTransitionTime: "2024-01-01T00:00:00Z", observedGeneration: 1 }] };
       const res = await api(server, "PATCH", `/apis/example.com/v1/namespaces/${ns}/widgets/w1/status`, { status }, { "Content-Type": "application/merge-patch+json" });
@@ -465,7 +465,7 @@ for (const version of VERSIONS) {
       expect(Date.now() - t1).toBeLessThan(10_000);
 
       const gone = kubectlBackground(server, version, ["wait", "cm/gate", "-n", ns, "--for=delete", "--timeout=30s", "-v=6"]);
-      await gone.waitFor((_o, err) => /watch=true 200 OK/.test(err), 20_000); // its watch is up (headers arrived)
+      await gone.waitFor((_o, err) => /watch=true[^\n]*200 OK/.test(err), 20_000); // its watch is up (headers arrived)
       ok(await k(["delete", "cm", "gate", "-n", ns, "--wait=false"]));
       await gone.waitFor((o) => o.includes("configmap/gate condition met"), 20_000);
       expect((await gone.stop()).code).toBe(0);
@@ -481,7 +481,7 @@ for (const version of VERSIONS) {
         return o.metadata?.deletionTimestamp ? o : null;
       });
       expect(held.metadata.finalizers).toEqual(["example.com/hold"]);
-      await del.waitFor((_o, err) => /watch=true 200 OK/.test(err), 20_000);
+      await del.waitFor((_o, err) => /watch=true[^\n]*200 OK/.test(err), 20_000);
       expect(del.proc.exitCode).toBeNull(); // still waiting for the DELETED event
       ok(await k(["patch", "cm", "held", "-n", ns, "--type=json", "-p", '[{"op":"remove","path":"/metadata/finalizers"}]']));
       await eventually(async () => del.proc.exitCode !== null, 20_000, "kubectl delete to finish");

@@ -49,8 +49,9 @@ export interface Background {
 
 /**
  * kubectl in the background (get -w, wait): collects stdout and stderr until stopped. With
- * `-v=6` in args, stderr shows each response as it arrives, e.g. the informer's
- * `...&watch=true 200 OK` once its watch is established.
+ * `-v=6` in args, stderr shows each response as it arrives, e.g. the informer's watch request
+ * with `200 OK` once its headers came back (1.27: `...&watch=true 200 OK in 1 milliseconds`,
+ * 1.33: `url="...&watch=true" status="200 OK"`).
  */
 const running = new Set<Background>();
 
