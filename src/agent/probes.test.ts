@@ -46,7 +46,7 @@ test("tcpSocket: open port passes, closed port fails", async () => {
   expect(r.message).toContain(`127.0.0.1:${closed}`);
 });
 
-test("exec: exit code decides, output is the message, timeouts close the session", async () => {
+test("exec: exit code decides, output is the message, timeouts (plus the CLI allowance) close the session", async () => {
   let closed = false;
   const rt = {
     async exec(_id: string, cmd: string[]) {
@@ -65,9 +65,15 @@ test("exec: exit code decides, output is the message, timeouts close the session
   } as unknown as ContainerRuntime;
   expect(await runAction({ exec: { command: ["ok"] } }, target({ runtime: rt }), 1000)).toEqual({ status: "success", message: "out:ok" });
   expect(await runAction({ exec: { command: ["bad"] } }, target({ runtime: rt }), 1000)).toEqual({ status: "failure", message: "out:bad" });
-  const hang = await runAction({ exec: { command: ["hang"] } }, target({ runtime: rt }), 100);
+  const hang = await runAction({ exec: { command: ["hang"] } }, target({ runtime: rt }), 100, 0);
   expect(hang.status).toBe("failure");
   expect(closed).toBe(true);
+  // The engine CLI's own start-up time is not charged to the command.
+  closed = false;
+  const t0 = Date.now();
+  const slow = await runAction({ exec: { command: ["hang"] } }, target({ runtime: rt }), 100, 300);
+  expect(slow.status).toBe("failure");
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(390);
 });
 
 test.if(process.getuid?.() === 0 && !!Bun.which("unshare") && !!Bun.which("nsenter"))("without a pod IP the check runs inside the pod's network namespace", async () => {

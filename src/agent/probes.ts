@@ -56,6 +56,13 @@ async function readLimited(s: ReadableStream<Uint8Array> | null): Promise<string
   return out.slice(0, OUTPUT_LIMIT);
 }
 
+/**
+ * Time the engine's CLI needs to get an exec going, on top of the probe's timeoutSeconds
+ * (which Kubernetes means for the command itself): `podman exec` alone can take over a
+ * second on a busy two-core machine, which would fail every default (1 s) exec probe.
+ */
+export const EXEC_STARTUP_ALLOWANCE_MS = 5000;
+
 async function execAction(cmd: string[], t: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
   let session;
   try {
@@ -206,8 +213,8 @@ export async function netCheckInNetns(pid: number, r: NetRequest): Promise<Probe
  * Runs a probe or handler action (exec / httpGet / tcpSocket / sleep) with a time limit.
  * Unknown action kinds fail.
  */
-export async function runAction(action: KObj, t: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
-  if (action.exec) return execAction(action.exec.command ?? [], t, timeoutMs);
+export async function runAction(action: KObj, t: ProbeTarget, timeoutMs: number, execAllowanceMs = EXEC_STARTUP_ALLOWANCE_MS): Promise<ProbeOutcome> {
+  if (action.exec) return execAction(action.exec.command ?? [], t, timeoutMs + execAllowanceMs);
   if (action.sleep) {
     await Bun.sleep(Math.min(timeoutMs, Number(action.sleep.seconds ?? 0) * 1000));
     return { status: "success", message: "" };
