@@ -96,6 +96,40 @@ function spreadSelectorsMatch(pod: PodInfo, other: PodInfo): boolean {
   return false;
 }
 
+/** Plugins whose hints act on this event; anything else would say "skip" without looking. */
+const ALL = [UNSCHEDULABLE, TAINTS, NODE_AFFINITY, PORTS, FIT, VOLUMES, SPREAD, AFFINITY] as const;
+export const KNOWN_PLUGINS: ReadonlySet<string> = new Set(ALL);
+
+export function interestedPlugins(ev: ClusterEvent): readonly string[] {
+  switch (ev.kind) {
+    case "NodeAdd":
+    case "Wildcard":
+      return ALL;
+    case "NodeUpdate": {
+      const c = ev.change;
+      const out: string[] = [];
+      if (c.unschedulable || c.taints) out.push(UNSCHEDULABLE);
+      if (c.taints || c.conditions) out.push(TAINTS);
+      if (c.labels) out.push(NODE_AFFINITY, VOLUMES, AFFINITY);
+      if (c.labels || c.taints) out.push(SPREAD);
+      if (c.allocatable) out.push(FIT);
+      return out;
+    }
+    case "NodeDelete":
+      return [SPREAD];
+    case "AssignedPodAdd":
+      return [SPREAD, AFFINITY];
+    case "AssignedPodUpdate":
+      return [FIT, SPREAD, AFFINITY];
+    case "AssignedPodDelete":
+      return [PORTS, FIT, SPREAD, AFFINITY];
+    case "VolumeChange":
+      return [VOLUMES];
+    case "NamespaceChange":
+      return [AFFINITY];
+  }
+}
+
 /** QueueingHintFn: may this event make `pod`, rejected by `plugin`, schedulable? */
 export function worthRequeuing(plugin: string, pod: PodInfo, ev: ClusterEvent): boolean {
   if (ev.kind === "Wildcard") return true;

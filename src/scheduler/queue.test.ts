@@ -69,6 +69,26 @@ describe("SchedulingQueue", () => {
     expect(q.where("uid-default-p")).toBe("active");
   });
 
+  test("events reach only pods rejected by a plugin acting on them; unknown plugins hear everything", () => {
+    const c = clock();
+    const q = new SchedulingQueue({ now: c.now });
+    const spread = pi("spread", { labels: { app: "a" }, topologySpreadConstraints: [{ topologyKey: "kubernetes.io/hostname", maxSkew: 1, whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "a" } } }] });
+    q.add(spread);
+    q.add(pi("affine"));
+    q.add(pi("odd"));
+    q.requeueUnschedulable(q.pop()!, ["PodTopologySpread"]);
+    q.requeueUnschedulable(q.pop()!, ["NodeAffinity"]);
+    q.requeueUnschedulable(q.pop()!, ["SomeOutOfTreePlugin"]);
+    c.advance(10_000);
+    // A placed pod of another app: nobody's hint accepts it but the unknown plugin's.
+    expect(q.onEvent({ kind: "AssignedPodAdd", pod: pi("x", { labels: { app: "b" }, nodeName: "n" }) })).toBe(1);
+    expect(q.where("uid-default-odd")).toBe("active");
+    // A matching placed pod moves the spreading pod; the NodeAffinity one stays.
+    expect(q.onEvent({ kind: "AssignedPodAdd", pod: pi("y", { labels: { app: "a" }, nodeName: "n" }) })).toBe(1);
+    expect(q.where("uid-default-spread")).toBe("active");
+    expect(q.where("uid-default-affine")).toBe("unschedulable");
+  });
+
   test("pods left unschedulable for 5 minutes are retried anyway", () => {
     const c = clock();
     const q = new SchedulingQueue({ now: c.now });

@@ -6,7 +6,7 @@
  * rejecting plugin's queueing hint accepts — or after 5 minutes regardless. Pods with
  * schedulingGates wait in the pool until an update removes the gates (PreEnqueue).
  */
-import { worthRequeuing, type ClusterEvent } from "./cluster-events.ts";
+import { interestedPlugins, KNOWN_PLUGINS, worthRequeuing, type ClusterEvent } from "./cluster-events.ts";
 import { Heap } from "./heap.ts";
 import type { PodInfo } from "./pod-info.ts";
 
@@ -45,6 +45,8 @@ export class SchedulingQueue {
     (a, b) => this.backoffExpiry(a) < this.backoffExpiry(b),
   );
   private readonly unschedulable = new Map<string, QueuedPod>();
+  /** Unschedulable (ungated) pods by rejecting plugin; "" holds pods with no or unknown plugins. */
+  private readonly byPlugin = new Map<string, Set<QueuedPod>>();
   private readonly inflight = new Map<string, QueuedPod>();
   private waiters: (() => void)[] = [];
   private closed = false;
@@ -86,6 +88,25 @@ export class SchedulingQueue {
     return this.active.get(uid) ?? this.backoff.get(uid) ?? this.unschedulable.get(uid) ?? this.inflight.get(uid);
   }
 
+  private park(q: QueuedPod) {
+    this.unschedulable.set(q.info.uid, q);
+    if (q.gated) return;
+    const keys = q.plugins.size === 0 ? [""] : [...q.plugins].map((p) => (KNOWN_PLUGINS.has(p) ? p : ""));
+    for (const k of keys) {
+      let set = this.byPlugin.get(k);
+      if (!set) this.byPlugin.set(k, (set = new Set()));
+      set.add(q);
+    }
+  }
+
+  private unpark(uid: string): QueuedPod | undefined {
+    const q = this.unschedulable.get(uid);
+    if (!q) return undefined;
+    this.unschedulable.delete(uid);
+    for (const set of this.byPlugin.values()) set.delete(q);
+    return q;
+  }
+
   private toActive(q: QueuedPod) {
     this.active.push(q);
     this.moved.toActive++;
@@ -97,7 +118,7 @@ export class SchedulingQueue {
     q.gated = !!q.info.gates;
     if (q.gated) {
       q.unschedulableSince = this.now();
-      this.unschedulable.set(q.info.uid, q);
+      this.park(q);
     } else this.toActive(q);
   }
 
@@ -134,7 +155,7 @@ export class SchedulingQueue {
       u.info = info;
       if (u.gated) {
         if (!info.gates) {
-          this.unschedulable.delete(uid);
+          this.unpark(uid);
           u.gated = false;
           u.timestamp = this.now();
           this.toActive(u);
@@ -142,7 +163,7 @@ export class SchedulingQueue {
         return;
       }
       if (changed) {
-        this.unschedulable.delete(uid);
+        this.unpark(uid);
         this.moveOut(u);
       }
       return;
@@ -153,7 +174,7 @@ export class SchedulingQueue {
   delete(uid: string) {
     this.active.delete(uid);
     this.backoff.delete(uid);
-    this.unschedulable.delete(uid);
+    this.unpark(uid);
     const f = this.inflight.get(uid);
     if (f) f.deleted = true;
   }
@@ -185,7 +206,7 @@ export class SchedulingQueue {
     q.plugins = new Set(plugins);
     q.timestamp = this.now();
     q.unschedulableSince = q.timestamp;
-    this.unschedulable.set(q.info.uid, q);
+    this.park(q);
   }
 
   /** An error (API failure, binding failure): retry after the backoff. */
@@ -204,12 +225,16 @@ export class SchedulingQueue {
     } else this.toActive(q);
   }
 
-  /** MoveAllToActiveOrBackoffQueue: unschedulable pods a rejecting plugin says this event may help. */
+  /**
+   * MoveAllToActiveOrBackoffQueue: unschedulable pods a rejecting plugin says this event may
+   * help. Only pods rejected by a plugin that acts on this kind of event are looked at.
+   */
   onEvent(ev: ClusterEvent): number {
     if (this.unschedulable.size === 0) return 0;
+    const candidates = new Set<QueuedPod>(this.byPlugin.get(""));
+    for (const p of interestedPlugins(ev)) for (const q of this.byPlugin.get(p) ?? []) candidates.add(q);
     let n = 0;
-    for (const [uid, q] of this.unschedulable) {
-      if (q.gated) continue;
+    for (const q of candidates) {
       let worth = q.plugins.size === 0;
       if (!worth) {
         for (const p of q.plugins) {
@@ -220,7 +245,7 @@ export class SchedulingQueue {
         }
       }
       if (!worth) continue;
-      this.unschedulable.delete(uid);
+      this.unpark(q.info.uid);
       this.moveOut(q);
       n++;
     }
@@ -239,7 +264,7 @@ export class SchedulingQueue {
     const max = this.opts.maxInUnschedulableMs ?? 5 * 60_000;
     for (const [uid, q] of this.unschedulable) {
       if (q.gated || now - q.unschedulableSince < max) continue;
-      this.unschedulable.delete(uid);
+      this.unpark(uid);
       this.moveOut(q);
     }
   }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KubeClient, isAlreadyExists, type KObj } from "../../src/client/client.ts";
+import { KubeApiError, KubeClient, isAlreadyExists, type KObj } from "../../src/client/client.ts";
 import { R } from "../../src/client/resources.ts";
 import { adminToken, type KiteServer } from "../lib/kite.ts";
 
@@ -80,19 +80,25 @@ export async function pool<T>(items: readonly T[], concurrency: number, fn: (ite
   );
 }
 
+/** Create, tolerating AlreadyExists; connection failures (the server resets some under load) are retried. */
+async function createOnce(client: KubeClient, r: (typeof R)[keyof typeof R], ns: string | undefined, obj: KObj): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.create(r, ns, obj);
+      return;
+    } catch (e) {
+      if (isAlreadyExists(e)) return;
+      if (e instanceof KubeApiError || attempt >= 4) throw e;
+      await Bun.sleep(100 * (attempt + 1));
+    }
+  }
+}
+
 /** Create the nodes (and their first heartbeat). */
 export async function registerNodes(client: KubeClient, nodes: KObj[], concurrency = 16): Promise<void> {
   await pool(nodes, concurrency, async (n) => {
-    try {
-      await client.create(R.nodes, undefined, n);
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e;
-    }
-    try {
-      await client.create(R.leases, NODE_LEASE_NAMESPACE, leaseOf(n.metadata.name));
-    } catch (e) {
-      if (!isAlreadyExists(e)) throw e;
-    }
+    await createOnce(client, R.nodes, undefined, n);
+    await createOnce(client, R.leases, NODE_LEASE_NAMESPACE, leaseOf(n.metadata.name));
   });
 }
 
