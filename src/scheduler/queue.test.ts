@@ -74,7 +74,9 @@ describe("SchedulingQueue", () => {
     const q = new SchedulingQueue({ now: c.now });
     const spread = pi("spread", { labels: { app: "a" }, topologySpreadConstraints: [{ topologyKey: "kubernetes.io/hostname", maxSkew: 1, whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "a" } } }] });
     q.add(spread);
+    c.advance(1);
     q.add(pi("affine"));
+    c.advance(1);
     q.add(pi("odd"));
     q.requeueUnschedulable(q.pop()!, ["PodTopologySpread"]);
     q.requeueUnschedulable(q.pop()!, ["NodeAffinity"]);
