@@ -54,6 +54,7 @@ export class PodWorker {
   private volumesAt = 0;
   private mountFailures = 0;
   private sandboxFailures = 0;
+  private syncErrors = 0;
   private readonly messages: Record<string, string> = {};
   private readonly firstSeen = new Date();
   private terminalHandled = false;
@@ -120,9 +121,12 @@ export class PodWorker {
         this.dirty = false;
         try {
           await this.sync();
+          this.syncErrors = 0;
         } catch (e) {
+          // Engine or API trouble: retry with a growing delay (2 s … 1 min) instead of hammering them.
+          this.syncErrors++;
           log.warn("pod sync failed", { pod: `${this.pod.metadata.namespace}/${this.pod.metadata.name}`, error: e as Error });
-          this.request(2000);
+          this.request(Math.min(2000 * 2 ** Math.min(this.syncErrors - 1, 5), 60_000));
         }
       }
     } finally {
