@@ -86,7 +86,6 @@ export class Scheduler implements Controller {
   private limiter!: EventLimiter;
   private spam = new SpamFilter();
   private inf!: Record<"nodes" | "pods" | "pvcs" | "pvs" | "classes" | "namespaces" | "services" | "replicasets" | "statefulsets" | "pdbs", Informer>;
-  private handlers: [Informer, InformerHandlers][] = [];
   private statsTimer?: ReturnType<typeof setTimeout>;
   private servicesByNs?: Map<string, KObj[]>;
   private loggedAttempts = 0;
@@ -155,7 +154,6 @@ export class Scheduler implements Controller {
     for (const w of this.bindWaiters.splice(0)) w();
     await this.loopDone;
     await Promise.allSettled([...this.binds]);
-    this.handlers = [];
   }
 
   get isRunning() {
@@ -176,13 +174,13 @@ export class Scheduler implements Controller {
   }
 
   private on(inf: Informer, h: InformerHandlers) {
-    // Handlers stay registered on a stopped scheduler's informer factory, which the manager discards.
+    // Handlers stay registered on a stopped scheduler's informers (the manager discards that
+    // factory); they do nothing once the scheduler is stopped.
     const guarded: InformerHandlers = {
       add: h.add && ((o) => this.running && h.add!(o)),
       update: h.update && ((a, b) => this.running && h.update!(a, b)),
       delete: h.delete && ((o) => this.running && h.delete!(o)),
     };
-    this.handlers.push([inf, guarded]);
     inf.addHandlers(guarded);
   }
 
