@@ -33,12 +33,12 @@ describe("kite HA store under faults (real processes)", () => {
       keys: 8,
       network: "auto",
       // Snapshots and log compaction every few hundred entries: a restarted server often catches up by snapshot.
-      env: { KITE_RAFT_SNAPSHOT_EVERY: "200", KITE_RAFT_COMPACTION_MARGIN: "50" },
+      env: { KITE_RAFT_SNAPSHOT_EVERY: "100", KITE_RAFT_COMPACTION_MARGIN: "10" },
       settleMs: 3000,
       async nemesis(ctx) {
         const steps = makeSchedule(new Prng(seed).fork(7), { steps: 20, oneWay: ctx.network.oneWay });
-        ctx.log(`schedule (until 40 s have passed): ${steps.map(describeStep).join("; ")}`);
-        const done = await runSchedule(ctx, steps, Date.now() + 40_000);
+        ctx.log(`schedule (until 35 s have passed): ${steps.map(describeStep).join("; ")}`);
+        const done = await runSchedule(ctx, steps, Date.now() + 35_000);
         ctx.log(`${done} fault steps done`);
       },
     });
@@ -65,6 +65,8 @@ describe("kite HA store under faults (real processes)", () => {
       keys: 4,
       network: "hook",
       env: { KITE_TEST_STALE_READS: "1" },
+      // Short deadlines: a worker's write on the cut-off follower must not keep it from reading there for long.
+      requestTimeoutMs: 1500,
       settleMs: 500,
       reportOnFailure: false,
       async nemesis(ctx) {
@@ -75,7 +77,7 @@ describe("kite HA store under faults (real processes)", () => {
           await ctx.network.block(o, follower);
         }
         ctx.log(`isolate follower ${follower.name}: ${ctx.network.describe()}`);
-        await Bun.sleep(5000);
+        await Bun.sleep(6000);
       },
     });
     console.log(r.checkText.split("\n").slice(0, 30).join("\n"));

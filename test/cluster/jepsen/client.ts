@@ -53,7 +53,7 @@ interface Answer {
   body: { metadata?: { resourceVersion?: string }; data?: { value?: string }; items?: { metadata: { name: string; resourceVersion: string }; data?: { value?: string } }[]; message?: string };
 }
 
-async function exchange(s: JepsenServer, method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer | Failure> {
+async function exchangeOnce(s: JepsenServer, method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer | Failure> {
   try {
     const r = await s.request(method, path, body, timeoutMs);
     const text = await r.text();
@@ -93,6 +93,8 @@ export class Worker {
   /** Last resourceVersion this worker saw per key (for CAS and precondition deletes). */
   private readonly seen = new Map<string, number>();
   ops = 0;
+  /** The last request found its server's port closed (down or restarting): back off a little. */
+  private refused = false;
 
   constructor(
     readonly id: number,
@@ -107,10 +109,18 @@ export class Worker {
   async run(stop: () => boolean): Promise<void> {
     while (!stop()) {
       const s = this.rng.chance(0.8) ? this.home : this.rng.pick(this.servers());
+      this.refused = false;
       await this.step(s);
       this.ops++;
-      if (this.w.thinkMs > 0) await Bun.sleep(this.rng.int(0, this.w.thinkMs));
+      if (this.refused) await Bun.sleep(100);
+      else if (this.w.thinkMs > 0) await Bun.sleep(this.rng.int(0, this.w.thinkMs));
     }
+  }
+
+  private async exchange(s: JepsenServer, method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer | Failure> {
+    const a = await exchangeOnce(s, method, path, body, timeoutMs);
+    if (a === "refused") this.refused = true;
+    return a;
   }
 
   private value(): string {
@@ -131,7 +141,7 @@ export class Worker {
   async read(s: JepsenServer, key: string, clientId = this.id): Promise<KvOutput | undefined> {
     const call = this.w.revisions.now();
     const op = this.w.history.begin(clientId, { op: "read", key });
-    const a = await exchange(s, "GET", `${BASE}/${key}`, undefined, this.w.requestTimeoutMs);
+    const a = await this.exchange(s, "GET", `${BASE}/${key}`, undefined, this.w.requestTimeoutMs);
     if (typeof a !== "string" && a.status === 200 && typeof a.body.data?.value === "string" && rvOf(a) !== undefined) {
       const out = { type: "found", value: a.body.data.value, rv: rvOf(a)! } as const;
       op.end(out);
@@ -151,7 +161,7 @@ export class Worker {
   async list(s: JepsenServer): Promise<void> {
     const call = this.w.revisions.now();
     const ops = this.w.keys.map((key) => ({ key, op: this.w.history.begin(this.id, { op: "read", key }) }));
-    const a = await exchange(s, "GET", BASE, undefined, this.w.requestTimeoutMs);
+    const a = await this.exchange(s, "GET", BASE, undefined, this.w.requestTimeoutMs);
     const rev = typeof a === "string" ? undefined : Number(a.body.metadata?.resourceVersion);
     if (typeof a === "string" || a.status !== 200 || !Array.isArray(a.body.items) || !Number.isSafeInteger(rev)) {
       for (const o of ops) o.op.fail(false);
@@ -187,7 +197,7 @@ export class Worker {
 
   write(s: JepsenServer, key: string): Promise<void> {
     const value = this.value();
-    return this.writeLike({ op: "write", key, value }, () => exchange(s, "PUT", `${BASE}/${key}`, cm(key, value), this.w.requestTimeoutMs), 200, {
+    return this.writeLike({ op: "write", key, value }, () => this.exchange(s, "PUT", `${BASE}/${key}`, cm(key, value), this.w.requestTimeoutMs), 200, {
       404: { type: "notFound" },
       409: "drop",
     });
@@ -195,7 +205,7 @@ export class Worker {
 
   create(s: JepsenServer, key: string): Promise<void> {
     const value = this.value();
-    return this.writeLike({ op: "create", key, value }, () => exchange(s, "POST", BASE, cm(key, value), this.w.requestTimeoutMs), 201, { 409: { type: "exists" } });
+    return this.writeLike({ op: "create", key, value }, () => this.exchange(s, "POST", BASE, cm(key, value), this.w.requestTimeoutMs), 201, { 409: { type: "exists" } });
   }
 
   /** CAS on the last resourceVersion this worker saw (sometimes a stale guess); a read first if it has none. */
@@ -208,7 +218,7 @@ export class Worker {
     if (this.rng.chance(0.1)) rv = Math.max(1, rv - this.rng.int(1, 3));
     const value = this.value();
     const expectedRV = rv;
-    return this.writeLike({ op: "cas", key, expectedRV, value }, () => exchange(s, "PUT", `${BASE}/${key}`, cm(key, value, expectedRV), this.w.requestTimeoutMs), 200, {
+    return this.writeLike({ op: "cas", key, expectedRV, value }, () => this.exchange(s, "PUT", `${BASE}/${key}`, cm(key, value, expectedRV), this.w.requestTimeoutMs), 200, {
       404: { type: "notFound" },
       409: { type: "conflict" },
     });
@@ -217,7 +227,7 @@ export class Worker {
   remove(s: JepsenServer, key: string): Promise<void> {
     const rv = this.rng.chance(0.5) ? this.seen.get(key) : undefined;
     const body = rv !== undefined ? { preconditions: { resourceVersion: String(rv) } } : undefined;
-    return this.writeLike(rv !== undefined ? { op: "delete", key, expectedRV: rv } : { op: "delete", key }, () => exchange(s, "DELETE", `${BASE}/${key}`, body, this.w.requestTimeoutMs), 200, {
+    return this.writeLike(rv !== undefined ? { op: "delete", key, expectedRV: rv } : { op: "delete", key }, () => this.exchange(s, "DELETE", `${BASE}/${key}`, body, this.w.requestTimeoutMs), 200, {
       404: { type: "notFound" },
       409: rv !== undefined ? { type: "conflict" } : "drop",
     });

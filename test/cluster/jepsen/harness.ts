@@ -104,7 +104,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       await Bun.sleep(o.settleMs);
       stopClients = true;
       await Promise.all(running);
-      log(`clients stopped after ${workers.reduce((n, w) => n + w.ops, 0)} operations`);
+      log(`clients stopped after ${workers.reduce((n, w) => n + w.ops, 0)} requests`);
     }
 
     // Final reads: every key on every server, recorded in the history (so a lost acknowledged write shows as Illegal).
@@ -128,6 +128,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       if (values.size !== 1 || values.has("unreadable")) disagreements.push(`${key}: ${views.join("; ")}`);
     }
     log(`final state: ${[...finals].map(([k, v]) => `${k}=${v[0]!.slice(v[0]!.indexOf(": ") + 2)}`).join(" ")}`);
+
+    const count = (re: RegExp) => c.servers.reduce((n, s) => n + (s.log().match(re)?.length ?? 0), 0);
+    log(`servers: ${count(/ raft became leader /g)} elections won, ${count(/ received snapshot /g)} snapshots installed, ${count(/incarnation \d+ exited/g)} exits`);
 
     const model = kvModel({ writeCreates: false });
     const check = history.check(model, { timeoutMs: o.checkTimeoutMs ?? 60_000 });

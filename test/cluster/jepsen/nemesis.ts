@@ -6,6 +6,8 @@
  *
  * Steps:
  * - kill: SIGKILL, then restart from the data dir;
+ * - kill-all: SIGKILL every server at once, then restart them all (every acknowledged write
+ *   must come back from the disks);
  * - pause: SIGSTOP, then SIGCONT (a stale leader wakes up believing it still leads);
  * - isolate: cut both directions between the target and the others;
  * - leader-mute: the leader's messages to the others are lost, theirs reach it (one-way);
@@ -17,7 +19,7 @@ import type { BlockMode, Network } from "./network.ts";
 import type { Prng } from "./prng.ts";
 import type { JepsenCluster, JepsenServer } from "./servers.ts";
 
-export type StepKind = "kill" | "pause" | "isolate" | "leader-mute" | "leader-deaf" | "bridge";
+export type StepKind = "kill" | "kill-all" | "pause" | "isolate" | "leader-mute" | "leader-deaf" | "bridge";
 
 export interface Step {
   kind: StepKind;
@@ -40,11 +42,15 @@ export interface ScheduleOptions {
 }
 
 export function makeSchedule(rng: Prng, o: ScheduleOptions): Step[] {
-  const kinds: StepKind[] = ["kill", "kill", "pause", "isolate", "isolate", "bridge", ...(o.oneWay ? (["leader-mute", "leader-deaf"] as const) : [])];
+  const kinds: StepKind[] = ["kill", "kill", "kill-all", "pause", "isolate", "isolate", "bridge", ...(o.oneWay ? (["leader-mute", "leader-deaf"] as const) : [])];
   const [f0, f1] = o.faultMs ?? [2000, 5000];
   const [r0, r1] = o.recoverMs ?? [1500, 3500];
+  let killedAll = false;
   return Array.from({ length: o.steps }, () => {
-    const kind = rng.pick(kinds);
+    let kind = rng.pick(kinds);
+    // One whole-cluster crash per run: its restart is slow on a loaded machine.
+    if (kind === "kill-all" && killedAll) kind = "kill";
+    if (kind === "kill-all") killedAll = true;
     return {
       kind,
       leader: kind === "leader-mute" || kind === "leader-deaf" || rng.chance(0.65),
@@ -137,6 +143,13 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
       await hold(ctx, step.faultMs);
       ctx.cluster.restart(target);
       ctx.log(`restart ${target.name}`);
+      break;
+    case "kill-all":
+      await Promise.all(ctx.cluster.servers.map((s) => s.kill()));
+      ctx.log("SIGKILL every server");
+      await Bun.sleep(Math.min(step.faultMs, 2000));
+      for (const s of ctx.cluster.servers) ctx.cluster.restart(s);
+      ctx.log("restart every server");
       break;
     case "pause":
       target.pause();
