@@ -46,10 +46,11 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
     let server: KiteServer;
     let client: KubeClient;
     let agent: RunningAgent;
-    const dataDir = mkdtempSync("/tmp/kite-agent-test-");
+    let dataDir = "";
     const extraNodes: string[] = [];
 
     beforeAll(async () => {
+      dataDir = mkdtempSync("/tmp/kite-agent-test-");
       eng = await setup();
       server = await startServer();
       client = adminClient(server);
@@ -69,7 +70,7 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
       await agent?.stop();
       if (eng) for (const n of [node, ...extraNodes]) await cleanupNode(eng.runtime, n);
       await server?.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
       await eng?.teardown();
     }, 120_000);
 
