@@ -45,6 +45,26 @@ export function bindingSubresource(catalog: Catalog): SubresourceHandler {
   };
 }
 
+/** Entries of status.disruptedPods the eviction API keeps at most (upstream MaxDisruptedPodSize). */
+const MAX_DISRUPTED_PODS = 2000;
+
+function isReady(pod: Obj): boolean {
+  return ((pod.status?.conditions ?? []) as Obj[]).some((c) => c.type === "Ready" && c.status === "True");
+}
+
+function budgetRefusal(pdb: Obj, message: string): ApiError {
+  return new ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", { causes: [{ reason: "DisruptionBudget", message }] });
+}
+
+/**
+ * pods/eviction as upstream's eviction REST: pods that are not running (Pending, Succeeded,
+ * Failed) or already deleting go at once; otherwise the one PodDisruptionBudget that
+ * selects the pod must have been processed by the disruption controller (observedGeneration)
+ * and allow a disruption, which this eviction then takes: disruptionsAllowed is decremented
+ * and the pod recorded in status.disruptedPods in the same compare-and-swap write, so
+ * concurrent evictions (kubectl drain evicts in parallel) cannot exceed the budget. An
+ * unready pod is evicted without taking a disruption when the budget is otherwise met.
+ */
 export function evictionSubresource(catalog: Catalog): SubresourceHandler {
   return {
     verbs: ["create"],
@@ -52,21 +72,44 @@ export function evictionSubresource(catalog: Catalog): SubresourceHandler {
     async handle({ namespace, name, body, ctx }) {
       const reg = pods(catalog).registry;
       const pod = await reg.get(namespace, name);
-      // PodDisruptionBudgets: refuse when a matching budget allows no disruption (unless the pod is not running).
+      const opts = { ...((body?.deleteOptions ?? {}) as Obj) };
       const phase = pod.status?.phase;
-      if (phase !== "Succeeded" && phase !== "Failed" && !pod.metadata.deletionTimestamp) {
-        const pdbs = await catalog.list("policy", "poddisruptionbudgets", namespace);
-        for (const pdb of pdbs) {
-          const sel = fromLabelSelector(pdb.spec?.selector);
-          if (!sel.matches(pod.metadata.labels ?? {})) continue;
-          if ((pdb.status?.disruptionsAllowed ?? 0) <= 0) {
-            throw new ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", {
-              causes: [{ reason: "DisruptionBudget", message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` }],
-            });
-          }
+      const canIgnoreBudget = phase === "Succeeded" || phase === "Failed" || phase === "Pending" || Boolean(pod.metadata.deletionTimestamp);
+      if (!canIgnoreBudget) {
+        const pdbReg = catalog.lookupResource("policy", "poddisruptionbudgets")?.registry;
+        const pdbs = pdbReg ? (await catalog.list("policy", "poddisruptionbudgets", namespace)).filter((pdb) => fromLabelSelector(pdb.spec?.selector).matches(pod.metadata.labels ?? {})) : [];
+        if (pdbs.length > 1) throw errors.internal("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
+        const pdb = pdbs[0];
+        let takesDisruption = Boolean(pdb);
+        if (pdb && !isReady(pod)) {
+          // An unhealthy pod does not count towards the budget: evicting it costs nothing when
+          // the budget is met (IfHealthyBudget) or the policy says so (AlwaysAllow).
+          const st = pdb.status ?? {};
+          if (pdb.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow" || ((st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0) && (st.desiredHealthy ?? 0) > 0)) takesDisruption = false;
+        }
+        if (takesDisruption) {
+          await pdbReg!.systemUpdate(namespace, pdb!.metadata.name, ctx, (cur) => {
+            const st = (cur.status ??= {});
+            if ((st.observedGeneration ?? 0) < (cur.metadata.generation ?? 0)) throw budgetRefusal(cur, `The disruption budget ${cur.metadata.name} is still being processed by the server.`);
+            const allowed = st.disruptionsAllowed ?? 0;
+            if (allowed < 0) throw errors.forbidden("pdb disruptions allowed is negative");
+            if (Object.keys(st.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS) throw errors.forbidden("DisruptedPods map too big - too many evictions not confirmed by PDB controller");
+            if (allowed === 0) throw budgetRefusal(cur, `The disruption budget ${cur.metadata.name} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`);
+            st.disruptionsAllowed = allowed - 1;
+            if (st.disruptionsAllowed === 0) {
+              const conds = ((st.conditions ?? []) as Obj[]).filter((c) => c.type !== "DisruptionAllowed");
+              const old = ((st.conditions ?? []) as Obj[]).find((c) => c.type === "DisruptionAllowed");
+              conds.push({ type: "DisruptionAllowed", status: "False", reason: "InsufficientPods", message: "", lastTransitionTime: old?.status === "False" ? old.lastTransitionTime : rfc3339(ctx.now), observedGeneration: st.observedGeneration });
+              st.conditions = conds;
+            }
+            st.disruptedPods = { ...(st.disruptedPods ?? {}), [name]: rfc3339(ctx.now) };
+            return cur;
+          });
+        } else if (pdb) {
+          // Evicted for free only while it is still the unready pod that was judged.
+          opts.preconditions = { ...(opts.preconditions ?? {}), resourceVersion: pod.metadata.resourceVersion };
         }
       }
-      const opts = (body?.deleteOptions ?? {}) as Obj;
       await reg.delete(namespace, name, opts, ctx);
       return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, 201);
     },

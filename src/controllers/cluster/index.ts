@@ -1,7 +1,7 @@
 /**
  * @module controllers/cluster
  * Cluster-wide controllers: endpoints, node lifecycle, namespaces, garbage collection,
- * service accounts, local-path storage.
+ * service accounts, local-path storage, disruption budgets.
  */
 import type { Controller } from "../types.ts";
 import { EndpointsController } from "./endpoints.ts";
@@ -15,6 +15,7 @@ import { NodeLifecycleController } from "./node-lifecycle.ts";
 import { TaintEvictionController } from "./taint-eviction.ts";
 import { PodGCController } from "./pod-gc.ts";
 import { LocalPathProvisioner } from "./local-path-provisioner.ts";
+import { DisruptionController } from "./disruption.ts";
 
 export function clusterControllers(): (() => Controller)[] {
   return [
@@ -29,5 +30,6 @@ export function clusterControllers(): (() => Controller)[] {
     () => new TaintEvictionController(),
     () => new PodGCController(),
     () => new LocalPathProvisioner(),
+    () => new DisruptionController(),
   ];
 }
