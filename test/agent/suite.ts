@@ -360,7 +360,7 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
       }
     }, 150_000);
 
-    test.concurrent("image errors: ErrImageNeverPull, and ErrImagePull then ImagePullBackOff", async () => {
+    test.concurrent("image and mount errors: ErrImageNeverPull, ErrImagePull then ImagePullBackOff, FailedMount until the ConfigMap exists", async () => {
       const cleanup = [`img-${run}`];
       try {
         const p = `img-${run}`;
@@ -374,6 +374,17 @@ export function agentSuite(name: "podman" | "docker", setup: () => Promise<Engin
         const events = await podEvents(client, NS, p);
         expect(events.some((e) => e.reason === "ErrImageNeverPull" && e.involvedObject.fieldPath === "spec.containers{never}")).toBe(true);
         expect(events.some((e) => e.reason === "Failed" && /Failed to pull image "localhost:1\/kite-test\/absent:1"/.test(e.message))).toBe(true);
+
+        // A volume that cannot be mounted: FailedMount, the container waits; it starts once the ConfigMap exists.
+        const m = `mount-${run}`;
+        cleanup.push(m);
+        await client.create(R.pods, NS, pod(m, node, { volumes: [{ name: "cfg", configMap: { name: `late-${run}` } }], containers: [container("app", { command: ["sleep", "3600"], volumeMounts: [{ name: "cfg", mountPath: "/cfg" }] })] }));
+        await waitFor("FailedMount", async () => (await podEvents(client, NS, m)).find((e) => e.reason === "FailedMount" && e.message.includes(`configmap "late-${run}" not found`)));
+        const waiting = await getPod(client, NS, m);
+        expect(waiting!.status.phase).toBe("Pending");
+        expect(waiting!.status.containerStatuses?.[0]?.state?.waiting?.reason ?? "ContainerCreating").toBe("ContainerCreating");
+        await client.create(R.configmaps, NS, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `late-${run}` }, data: { k: "v" } });
+        await waitFor("Running after the ConfigMap appeared", async () => condition(await getPod(client, NS, m), "Ready") === "True");
       } finally {
         await drop(...cleanup);
       }
