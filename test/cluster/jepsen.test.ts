@@ -22,6 +22,8 @@ import { describeStep, makeSchedule, runSchedule } from "./jepsen/nemesis.ts";
 import { Prng, seedFromEnv } from "./jepsen/prng.ts";
 
 const seed = seedFromEnv();
+/** Length of the fault phase; raise it for a soak run (KITE_JEPSEN_SECONDS=600). */
+const faultSeconds = Number(process.env.KITE_JEPSEN_SECONDS) || 35;
 console.log(`jepsen: seed ${seed} (replay with KITE_JEPSEN_SEED=${seed})`);
 
 describe("kite HA store under faults (real processes)", () => {
@@ -36,9 +38,9 @@ describe("kite HA store under faults (real processes)", () => {
       env: { KITE_RAFT_SNAPSHOT_EVERY: "100", KITE_RAFT_COMPACTION_MARGIN: "10" },
       settleMs: 3000,
       async nemesis(ctx) {
-        const steps = makeSchedule(new Prng(seed).fork(7), { steps: 20, oneWay: ctx.network.oneWay });
-        ctx.log(`schedule (until 35 s have passed): ${steps.map(describeStep).join("; ")}`);
-        const done = await runSchedule(ctx, steps, Date.now() + 35_000);
+        const steps = makeSchedule(new Prng(seed).fork(7), { steps: Math.ceil(faultSeconds / 3), oneWay: ctx.network.oneWay });
+        ctx.log(`schedule (until ${faultSeconds} s have passed): ${steps.map(describeStep).join("; ")}`);
+        const done = await runSchedule(ctx, steps, Date.now() + faultSeconds * 1000);
         ctx.log(`${done} fault steps done`);
       },
     });
@@ -55,7 +57,7 @@ describe("kite HA store under faults (real processes)", () => {
       disagreements: [],
       report: undefined,
     });
-  }, 150_000);
+  }, 115_000 + faultSeconds * 1000);
 
   it("canary: stale follower reads (KITE_TEST_STALE_READS=1) behind a partition are caught as Illegal", async () => {
     const r = await runScenario({

@@ -8,6 +8,8 @@
  * - kill: SIGKILL, then restart from the data dir;
  * - kill-all: SIGKILL every server at once, then restart them all (every acknowledged write
  *   must come back from the disks);
+ * - kill-isolated: cut the target off, SIGKILL it, restart it while still cut off, then heal
+ *   (an isolated leader's log holds entries that never committed; they must vanish);
  * - pause: SIGSTOP, then SIGCONT (a stale leader wakes up believing it still leads);
  * - isolate: cut both directions between the target and the others;
  * - leader-mute: the leader's messages to the others are lost, theirs reach it (one-way);
@@ -19,7 +21,7 @@ import type { BlockMode, Network } from "./network.ts";
 import type { Prng } from "./prng.ts";
 import type { JepsenCluster, JepsenServer } from "./servers.ts";
 
-export type StepKind = "kill" | "kill-all" | "pause" | "isolate" | "leader-mute" | "leader-deaf" | "bridge";
+export type StepKind = "kill" | "kill-all" | "kill-isolated" | "pause" | "isolate" | "leader-mute" | "leader-deaf" | "bridge";
 
 export interface Step {
   kind: StepKind;
@@ -42,15 +44,15 @@ export interface ScheduleOptions {
 }
 
 export function makeSchedule(rng: Prng, o: ScheduleOptions): Step[] {
-  const kinds: StepKind[] = ["kill", "kill", "kill-all", "pause", "isolate", "isolate", "bridge", ...(o.oneWay ? (["leader-mute", "leader-deaf"] as const) : [])];
+  const kinds: StepKind[] = ["kill", "kill", "kill-all", "kill-isolated", "pause", "isolate", "isolate", "bridge", ...(o.oneWay ? (["leader-mute", "leader-deaf"] as const) : [])];
   const [f0, f1] = o.faultMs ?? [2000, 5000];
   const [r0, r1] = o.recoverMs ?? [1500, 3500];
-  let killedAll = false;
-  return Array.from({ length: o.steps }, () => {
+  let lastKillAll = -Infinity;
+  return Array.from({ length: o.steps }, (_, i) => {
     let kind = rng.pick(kinds);
-    // One whole-cluster crash per run: its restart is slow on a loaded machine.
-    if (kind === "kill-all" && killedAll) kind = "kill";
-    if (kind === "kill-all") killedAll = true;
+    // At most one whole-cluster crash per 20 steps: its restart is slow on a loaded machine.
+    if (kind === "kill-all" && i - lastKillAll < 20) kind = "kill";
+    if (kind === "kill-all") lastKillAll = i;
     return {
       kind,
       leader: kind === "leader-mute" || kind === "leader-deaf" || rng.chance(0.65),
@@ -63,7 +65,7 @@ export function makeSchedule(rng: Prng, o: ScheduleOptions): Step[] {
 }
 
 export function describeStep(s: Step): string {
-  const partition = s.kind === "isolate" || s.kind === "bridge" || s.kind.startsWith("leader-");
+  const partition = s.kind === "isolate" || s.kind === "kill-isolated" || s.kind === "bridge" || s.kind.startsWith("leader-");
   return `${s.kind}(${s.leader ? "leader" : "random"}${partition ? `, ${s.mode}` : ""}) ${s.faultMs} ms, then ${s.recoverMs} ms`;
 }
 
@@ -151,6 +153,22 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
       for (const s of ctx.cluster.servers) ctx.cluster.restart(s);
       ctx.log("restart every server");
       break;
+    case "kill-isolated": {
+      for (const o of others) {
+        await net.block(target, o, step.mode);
+        await net.block(o, target, step.mode);
+      }
+      ctx.log(`isolate ${target.name} (${role}): ${net.describe()}`);
+      await Bun.sleep(step.faultMs / 2);
+      await target.kill();
+      ctx.log(`SIGKILL ${target.name}`);
+      ctx.cluster.restart(target);
+      ctx.log(`restart ${target.name} (still cut off: with the fault endpoint, by the others' blocks)`);
+      await hold(ctx, step.faultMs / 2 + 2000);
+      await net.heal();
+      ctx.log("heal");
+      break;
+    }
     case "pause":
       target.pause();
       ctx.log(`SIGSTOP ${target.name} (${role})`);
