@@ -146,7 +146,7 @@ export class Worker {
       const out = { type: "found", value: a.body.data.value, rv: rvOf(a)! } as const;
       op.end(out);
       this.seen.set(key, out.rv);
-      this.w.revisions.record({ kind: "read", client: clientId, call, ret: this.w.revisions.now(), rev: out.rv });
+      this.w.revisions.record({ kind: "read", client: clientId, key, call, ret: this.w.revisions.now(), rev: out.rv });
       return out;
     }
     if (typeof a !== "string" && a.status === 404) {

@@ -25,7 +25,11 @@ describe("checkRevisions", () => {
     expect(checkRevisions([ev("list", 0, 1, 9), ev("write", 2, 3, 10)])).toEqual([]);
   });
 
-  it("never constrains reads (they report the object's own, possibly old, revision)", () => {
+  it("does not hold reads to the store's revision (they report the object's own), only to the client's earlier reads of the key", () => {
     expect(checkRevisions([ev("write", 0, 1, 50), ev("read", 2, 3, 4)])).toEqual([]);
+    const read = (client: number, key: string, call: number, rev: number): RevisionEvent => ({ kind: "read", client, key, call, ret: call + 1, rev });
+    expect(checkRevisions([read(1, "a", 0, 9), read(1, "b", 2, 3), read(2, "a", 4, 5), read(1, "a", 6, 9)])).toEqual([]);
+    const v = checkRevisions([read(1, "a", 0, 9), read(1, "a", 2, 8)]);
+    expect(v.map((x) => x.message)).toEqual(["client 1 read a at revision 8 [2.0 ms] after reading it at 9 [0.0 ms]"]);
   });
 });
