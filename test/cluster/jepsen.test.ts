@@ -16,8 +16,10 @@
  * Replay a run's schedule with KITE_JEPSEN_SEED=<seed> (printed at the start); a failing run
  * prints the path of its report (history, checker output, timeline, server logs).
  */
-import { describe, expect, it } from "bun:test";
+import { afterAll, describe, expect, it } from "bun:test";
 import { runScenario } from "./jepsen/harness.ts";
+import { closeAllNetworks } from "./jepsen/network.ts";
+import { JepsenCluster } from "./jepsen/servers.ts";
 import { describeStep, makeSchedule, runSchedule } from "./jepsen/nemesis.ts";
 import { Prng, seedFromEnv } from "./jepsen/prng.ts";
 
@@ -27,6 +29,12 @@ const faultSeconds = Number(process.env.KITE_JEPSEN_SECONDS) || 35;
 console.log(`jepsen: seed ${seed} (replay with KITE_JEPSEN_SEED=${seed})`);
 
 describe("kite HA store under faults (real processes)", () => {
+  // A run abandoned by a timeout keeps going in the background: stop what it started.
+  afterAll(async () => {
+    await JepsenCluster.stopAll();
+    closeAllNetworks();
+  });
+
   it("stays linearizable through kills, pauses and partitions", async () => {
     const r = await runScenario({
       name: "faults",

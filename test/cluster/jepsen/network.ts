@@ -86,6 +86,11 @@ export class IptablesNetwork implements Network {
     if (!root) throw new NetworkUnavailableError("no cgroup v2 mount");
     if (run(["iptables", "-V"]).code !== 0) throw new NetworkUnavailableError("no iptables");
     const net = new IptablesNetwork(root, `kite-jepsen-${process.pid}-${Date.now().toString(36)}`, size);
+    openNetworks.add(net);
+    // Last resort if a run is abandoned (test timeout, crash): no rule may outlive the test
+    // process. Registered here, after servers.ts's hook, so the servers are killed first.
+    if (!exitHooked) process.once("exit", closeAllNetworks);
+    exitHooked = true;
     try {
       for (let i = 0; i < size; i++) mkdirSync(join(net.cgroupParent, `s${i}`), { recursive: true });
       must(["iptables", "-w", "-N", net.chain]);
@@ -114,25 +119,38 @@ export class IptablesNetwork implements Network {
   }
 
   async close(): Promise<void> {
+    this.closeSync();
+  }
+
+  /** close() without awaiting (also used by the exit hook). */
+  closeSync(): void {
+    openNetworks.delete(this);
     run(["iptables", "-w", "-D", "OUTPUT", "-j", this.chain]);
     run(["iptables", "-w", "-F", this.chain]);
     run(["iptables", "-w", "-X", this.chain]);
-    // A cgroup can only be removed once its processes are gone (the caller stops the cluster first).
-    for (let i = 0; i < this.size; i++) {
-      const d = join(this.cgroupParent, `s${i}`);
-      try {
-        if (existsSync(d)) rmdirSync(d);
-      } catch {
-        /* still populated: left for the kernel to reap */
+    // A cgroup can only be removed once its processes are gone: give just-killed ones a moment.
+    const dirs = [...Array.from({ length: this.size }, (_, i) => join(this.cgroupParent, `s${i}`)), this.cgroupParent];
+    const deadline = Date.now() + 2000;
+    for (const d of dirs) {
+      while (existsSync(d)) {
+        try {
+          rmdirSync(d);
+        } catch {
+          if (Date.now() > deadline) break; // still populated: left behind (empty cgroups cost nothing)
+          Bun.sleepSync(20);
+        }
       }
-    }
-    try {
-      if (existsSync(this.cgroupParent)) rmdirSync(this.cgroupParent);
-    } catch {
-      /* see above */
     }
   }
 }
+
+const openNetworks = new Set<IptablesNetwork>();
+
+/** Removes every iptables chain and cgroup still installed (for afterAll; stop the clusters first). */
+export function closeAllNetworks(): void {
+  for (const n of [...openNetworks]) n.closeSync();
+}
+let exitHooked = false;
 
 /** Partitions through kite's test-only fault endpoint (needs KITE_TEST_FAULTS=1 on every server). */
 export class HookNetwork implements Network {

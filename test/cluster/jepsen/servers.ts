@@ -185,6 +185,7 @@ export class JepsenCluster {
       servers.push(new JepsenServer(i, freePort(), dir, o.cgroupParent ? join(o.cgroupParent, `s${i}`) : null, { ...o.env, ...o.envFor?.(i) }));
     }
     const c = new JepsenCluster(servers, root);
+    liveClusters.add(c);
     const readyMs = o.readyTimeoutMs ?? 60_000;
     try {
       const first = servers[0]!;
@@ -263,8 +264,27 @@ export class JepsenCluster {
   }
 
   async stop(): Promise<void> {
+    liveClusters.delete(this);
     for (const s of this.servers) s.resume();
     await Promise.all(this.servers.map((s) => s.kill()));
     rmSync(this.root, { recursive: true, force: true });
   }
+
+  /** stop() without waiting for the processes to be reaped (the exit hook). */
+  stopSync(): void {
+    liveClusters.delete(this);
+    for (const s of this.servers) if (s.alive) s.proc!.kill("SIGKILL");
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  /** Stops every cluster still running (for afterAll, when a run was abandoned by a timeout). */
+  static async stopAll(): Promise<void> {
+    await Promise.all([...liveClusters].map((c) => c.stop()));
+  }
 }
+
+const liveClusters = new Set<JepsenCluster>();
+// Last resort if the test process ends with clusters still up: no kite process may outlive it.
+process.once("exit", () => {
+  for (const c of [...liveClusters]) c.stopSync();
+});
