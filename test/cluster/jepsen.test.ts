@@ -15,6 +15,8 @@
  *
  * Replay a run's schedule with KITE_JEPSEN_SEED=<seed> (printed at the start); a failing run
  * prints the path of its report (history, checker output, timeline, server logs).
+ * KITE_JEPSEN_SECONDS sets the length of the fault phase (soak runs); KITE_JEPSEN_NETWORK=hook
+ * forces partitions through kite's fault endpoint instead of iptables.
  */
 import { afterAll, describe, expect, it } from "bun:test";
 import { runScenario } from "./jepsen/harness.ts";
@@ -41,7 +43,7 @@ describe("kite HA store under faults (real processes)", () => {
       seed,
       workers: 8,
       keys: 8,
-      network: "auto",
+      network: process.env.KITE_JEPSEN_NETWORK === "hook" ? "hook" : "auto",
       // Snapshots and log compaction every few hundred entries: a restarted server often catches up by snapshot.
       env: { KITE_RAFT_SNAPSHOT_EVERY: "100", KITE_RAFT_COMPACTION_MARGIN: "10" },
       settleMs: 3000,
