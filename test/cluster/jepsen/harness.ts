@@ -111,9 +111,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     const finals = new Map<string, string[]>();
     const reader = new Worker(1000, workload, root.fork(999), c.servers[0]!, () => c.servers);
     for (const s of c.servers) {
+      const deadline = Date.now() + 20_000; // for all of this server's keys
       for (const key of keys) {
         let got: KvOutput | undefined;
-        const deadline = Date.now() + 15_000;
         while (!got && Date.now() < deadline) {
           got = await reader.read(s, key, 1000 + s.index);
           if (!got) await Bun.sleep(200);
