@@ -6,9 +6,13 @@
  *   store order, not on the controller's own status), `rollout undo` returns to the
  *   previous revision (the running containers are the :1 image again).
  * - Job completions=3 parallelism=2 completes, never more than 2 pods running.
+ * - A Job whose container exits non-zero fails after backoffLimit.
  * - DaemonSet covers both agents.
  * - StatefulSet pods come up in order with their PVCs (local-path volumes on the host,
  *   data kept across a pod's re-creation).
+ * - `kubectl drain` of the agent's node: evictions honour a PodDisruptionBudget, the
+ *   DaemonSet pod stays, a StatefulSet pod bound to a local volume there waits (Pending)
+ *   until the node is uncordoned.
  * - Deleting a namespace empties it, down to the containers on the engine.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -194,6 +198,45 @@ spec:
   });
 });
 
+describe("failing Job on real containers", () => {
+  const ns = "e2e-job-fail";
+
+  test("a container's non-zero exit fails the Job after backoffLimit", async () => {
+    await c.namespace(ns);
+    await c.apply(
+      ns,
+      `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: fails
+spec:
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: work
+        image: ${IMAGE_1}
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "echo failing; exit 2"]
+`,
+    );
+    const w = await c.kubectl(["wait", "-n", ns, "--for=condition=failed", "job/fails", "--timeout=150s"], { timeoutMs: 160_000 });
+    if (w.code !== 0) throw new Error(`job did not fail: ${w.stderr}\n${await c.describe(ns)}`);
+    const job = await c.client.get(R.jobs, ns, "fails");
+    expect(job.status.failed).toBe(2);
+    expect(job.status.succeeded ?? 0).toBe(0);
+    expect(((job.status.conditions ?? []) as KObj[]).find((x) => x.type === "Failed")).toMatchObject({ status: "True", reason: "BackoffLimitExceeded" });
+    const pods = await c.pods(ns, "job-name=fails");
+    expect(pods.length).toBe(2);
+    for (const p of pods) {
+      expect(p.status.phase).toBe("Failed");
+      expect(p.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 2, reason: "Error" });
+    }
+  });
+});
+
 describe("DaemonSet on real containers", () => {
   const ns = "e2e-ds";
 
@@ -318,7 +361,13 @@ spec:
       const dir: string = pv.spec.hostPath?.path ?? pv.spec.local?.path;
       expect(dir.startsWith(c.env.KITE_LOCAL_PATH_ROOT!)).toBe(true);
       const pod = pv.spec.claimRef.name.replace(/^data-/, "");
-      expect(readFileSync(join(dir, "boots"), "utf8")).toBe(`${pod}\n`);
+      const boots = readFileSync(join(dir, "boots"), "utf8");
+      if (boots !== `${pod}\n`) {
+        // Each pod's container should have started once: say what happened if not.
+        const p = await c.client.get(R.pods, ns, pod);
+        const logs = [c.server.log(), ...[...c.agents.values()].map((a) => a.proc.log())].join("\n").split("\n").filter((l) => l.includes(pod) || l.includes(p.metadata.uid));
+        throw new Error(`${pod} booted ${JSON.stringify(boots)}; status ${JSON.stringify(p.status.containerStatuses)}\n${await c.describe(ns)}\n--- lines about ${pod} ---\n${logs.slice(-60).join("\n")}`);
+      }
     }
 
     // A re-created pod gets the same claim back: its data survives.
@@ -330,6 +379,70 @@ spec:
     }, 120_000);
     const boots = await c.k(["exec", "-n", ns, "db-1", "--", "cat", "/data/boots"]);
     expect(boots).toBe("db-1\ndb-1\n");
+  });
+});
+
+describe("kubectl drain", () => {
+  test("moves pods off an agent, honouring a PodDisruptionBudget and local volumes", async () => {
+    const a1 = c.agents.get("a1")!.node;
+    const dns = "e2e-deploy";
+    // The web Deployment of the first scenario (3 replicas); at most one may be down.
+    await c.apply(dns, `apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+spec:
+  minAvailable: 2
+  selector:
+    matchLabels: {app: web}
+`);
+    await until("the PDB allows 1 disruption", async () => (await c.client.json("GET", `/apis/policy/v1/namespaces/${dns}/poddisruptionbudgets/web`)).status?.disruptionsAllowed === 1, 60_000);
+    const onA1 = async () => ((await c.client.list(R.pods, undefined, { fieldSelector: `spec.nodeName=${a1}` })).items as KObj[]).filter((p) => !p.metadata.deletionTimestamp);
+    const before = await onA1();
+    const stsOnA1 = before.filter((p) => p.metadata.namespace === "e2e-sts").map((p) => p.metadata.name as string);
+    expect(before.some((p) => p.metadata.labels?.app === "everywhere")).toBe(true);
+
+    const watch = watchPods(c.client, dns, "app=web", (pods) => {
+      const ready = pods.filter((p) => !p.metadata.deletionTimestamp && isReady(p)).length;
+      return ready < 2 ? `only ${ready} web pods ready during the drain` : null;
+    });
+    try {
+      const d = await c.kubectl(["drain", a1, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=150s"], { timeoutMs: 160_000 });
+      if (d.code !== 0) throw new Error(`drain failed: ${d.stderr}\n${await c.describe()}`);
+      expect(d.stdout).toContain(`node/${a1} drained`);
+    } finally {
+      await watch.stop();
+    }
+    expect(watch.violations).toEqual([]);
+    // Only the DaemonSet's pod stays on the drained node.
+    expect((await onA1()).map((p) => p.metadata.labels?.app)).toEqual(["everywhere"]);
+    expect((await c.client.get(R.nodes, undefined, a1)).spec.unschedulable).toBe(true);
+    await until("3 web pods Ready on the server's node", async () => {
+      const pods = (await c.pods(dns, "app=web")).filter((p) => !p.metadata.deletionTimestamp);
+      return pods.length === 3 && pods.every((p) => isReady(p) && p.spec.nodeName === c.serverNode);
+    }, 120_000);
+    // A StatefulSet pod whose volume lives on the drained node cannot move: it waits
+    // (OrderedReady: only the lowest evicted ordinal is re-created until it is Ready).
+    stsOnA1.sort();
+    if (stsOnA1.length) {
+      const first = stsOnA1[0]!;
+      const waiting = await until(`${first} re-created and Pending`, async () => {
+        const p = await c.client.getOrNull(R.pods, "e2e-sts", first);
+        return p && !p.metadata.deletionTimestamp && p.status?.phase === "Pending" && !p.spec.nodeName ? p : null;
+      }, 60_000);
+      const why = ((waiting.status?.conditions ?? []) as KObj[]).find((x) => x.type === "PodScheduled");
+      expect(why).toMatchObject({ status: "False", reason: "Unschedulable" });
+      expect(why!.message).toContain("volume node affinity conflict");
+    }
+    await c.k(["uncordon", a1]);
+    // ...and returns to it once it is schedulable again, with its data.
+    for (const name of stsOnA1) {
+      await until(`${name} back on ${a1}`, async () => {
+        const p = await c.client.getOrNull(R.pods, "e2e-sts", name);
+        return p && p.spec.nodeName === a1 && isReady(p);
+      }, 120_000);
+      expect(await c.k(["exec", "-n", "e2e-sts", name, "--", "head", "-n1", "/data/boots"])).toBe(`${name}\n`);
+    }
   });
 });
 
