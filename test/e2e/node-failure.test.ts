@@ -7,8 +7,8 @@
  * Live nodes stay Ready throughout (no flapping under the shortened grace period). The
  * agent, started again from its data dir, removes the containers it left running.
  *
- * The grace period is 15 s, not 5: agents heartbeat every 10 s (Lease and node status),
- * so a grace period under that marks live nodes Unknown between heartbeats.
+ * The grace period is 20 s, not 5: agents heartbeat every 10 s (Lease and node status),
+ * so a grace period under two heartbeats marks live nodes Unknown between them.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { KObj } from "../../src/client/client.ts";
@@ -18,7 +18,7 @@ import { type E2ECluster, IMAGE_1, isReady, startE2E, until } from "./lib.ts";
 
 setDefaultTimeout(240_000);
 
-const GRACE_S = 15;
+const GRACE_S = 20;
 const TOLERATION_S = 5;
 
 let c: E2ECluster;

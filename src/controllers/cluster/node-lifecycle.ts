@@ -20,6 +20,8 @@ import { Worker } from "./worker.ts";
 
 const log = logger("node-lifecycle-controller");
 export const NODE_LEASE_NAMESPACE = "kube-node-lease";
+/** How often kite agents renew their Lease and post node status (agent/heartbeat.ts, node.ts). */
+export const AGENT_HEARTBEAT_SECONDS = 10;
 
 export interface NodeLifecycleOptions {
   /** How often heartbeats are checked (ms). Default: grace/8, between 500 ms and 5 s. */
@@ -43,6 +45,11 @@ export class NodeLifecycleController implements Controller {
     this.client = ctx.client;
     this.recorder = ctx.recorder("node-controller");
     this.graceMs = ctx.options.nodeMonitorGracePeriodSeconds * 1000;
+    // Upstream requires the grace period to be several heartbeats long; shorter, live
+    // nodes go Unknown between heartbeats (and their pods may be evicted).
+    if (ctx.options.nodeMonitorGracePeriodSeconds < 2 * AGENT_HEARTBEAT_SECONDS) {
+      log.warn("node-monitor-grace-period is shorter than two agent heartbeats: live nodes will be marked Unknown between heartbeats", { gracePeriodSeconds: ctx.options.nodeMonitorGracePeriodSeconds, heartbeatSeconds: AGENT_HEARTBEAT_SECONDS });
+    }
     this.nodes = ctx.informers.for(R.nodes);
     this.leases = ctx.informers.for(R.leases, { namespace: NODE_LEASE_NAMESPACE });
     this.pods = PodsByNode.for(ctx.informers);
