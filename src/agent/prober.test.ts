@@ -25,7 +25,7 @@ const bad: ProbeStatusFn = () => ({ status: "failure", message: "boom" });
 const probe = (cmd: string, extra: KObj = {}) => ({ exec: { command: [cmd] }, periodSeconds: 1, ...extra });
 const container = (spec: KObj, startedAt = Date.now(), reported?: ProbeContainer["reported"]): ProbeContainer => ({ name: "c", spec, containerId: "cid1", startedAt, reported });
 
-test("readiness starts failed, passes after successThreshold, fails after failureThreshold", async () => {
+test.concurrent("readiness starts failed, passes after successThreshold, fails after failureThreshold", async () => {
   let state = ok;
   const { prober, changes } = setup({ r: () => state() });
   prober.sync("u", [container({ readinessProbe: probe("r", { successThreshold: 1, failureThreshold: 2 }) })]);
@@ -41,7 +41,7 @@ test("readiness starts failed, passes after successThreshold, fails after failur
   prober.stopAll();
 }, 10_000);
 
-test("initialDelaySeconds is honoured; liveness failure pauses the worker until the container changes", async () => {
+test.concurrent("initialDelaySeconds is honoured; liveness failure pauses the worker until the container changes", async () => {
   const { prober, runs, failures } = setup({ l: bad });
   prober.sync("u", [container({ livenessProbe: probe("l", { initialDelaySeconds: 1, failureThreshold: 1 }) })]);
   await Bun.sleep(500);
@@ -58,7 +58,7 @@ test("initialDelaySeconds is honoured; liveness failure pauses the worker until 
   expect(prober.size).toBe(0);
 }, 10_000);
 
-test("liveness and readiness wait for the startup probe; adopted containers keep reported readiness", async () => {
+test.concurrent("liveness and readiness wait for the startup probe; adopted containers keep reported readiness", async () => {
   let startup = bad;
   const { prober, runs } = setup({ s: () => startup(), r: ok });
   prober.sync("u", [container({ startupProbe: probe("s", { failureThreshold: 10 }), readinessProbe: probe("r") })]);
