@@ -1,8 +1,10 @@
 /**
  * @module test/cluster/jepsen/client
- * The fault test's clients: each worker loops over random operations on a small set of
- * ConfigMaps through kite's HTTP API, one request at a time, and records each in the
- * History (test/lib/history.ts) with the outcome the HTTP exchange proves:
+ * The fault test's clients: each worker loops over random operations (GET, list, PUT and
+ * merge PATCH with and without a resourceVersion, POST, DELETE with and without a
+ * precondition) on a small set of ConfigMaps through kite's HTTP API, one request at a time,
+ * and records each in the History (test/lib/history.ts) with the outcome the HTTP exchange
+ * proves:
  *
  * - an HTTP answer is a known outcome: 200/201 ok (resourceVersion from the body), 404
  *   notFound, 409 conflict (CAS, precondition delete) or exists (create);
@@ -53,9 +55,11 @@ interface Answer {
   body: { metadata?: { resourceVersion?: string }; data?: { value?: string }; items?: { metadata: { name: string; resourceVersion: string }; data?: { value?: string } }[]; message?: string };
 }
 
+const MERGE_PATCH = "application/merge-patch+json";
+
 async function exchangeOnce(s: JepsenServer, method: string, path: string, body: unknown, timeoutMs: number): Promise<Answer | Failure> {
   try {
-    const r = await s.request(method, path, body, timeoutMs);
+    const r = await s.request(method, path, body, timeoutMs, method === "PATCH" ? MERGE_PATCH : "application/json");
     const text = await r.text();
     let parsed: Answer["body"] = {};
     try {
@@ -71,6 +75,11 @@ async function exchangeOnce(s: JepsenServer, method: string, path: string, body:
 
 function cm(key: string, value: string, rv?: number) {
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: key, namespace: NS, ...(rv !== undefined ? { resourceVersion: String(rv) } : {}) }, data: { value } };
+}
+
+/** A JSON merge patch setting the value (with a resourceVersion precondition when given). */
+function patch(value: string, rv?: number) {
+  return { ...(rv !== undefined ? { metadata: { resourceVersion: String(rv) } } : {}), data: { value } };
 }
 
 function rvOf(a: Answer): number | undefined {
@@ -195,9 +204,11 @@ export class Worker {
     }
   }
 
+  /** Unconditional update: PUT of the whole object, or a merge PATCH (both 404 on a missing key). */
   write(s: JepsenServer, key: string): Promise<void> {
     const value = this.value();
-    return this.writeLike({ op: "write", key, value }, () => this.exchange(s, "PUT", `${BASE}/${key}`, cm(key, value), this.w.requestTimeoutMs), 200, {
+    const send = this.rng.chance(0.5) ? () => this.exchange(s, "PUT", `${BASE}/${key}`, cm(key, value), this.w.requestTimeoutMs) : () => this.exchange(s, "PATCH", `${BASE}/${key}`, patch(value), this.w.requestTimeoutMs);
+    return this.writeLike({ op: "write", key, value }, send, 200, {
       404: { type: "notFound" },
       409: "drop",
     });
@@ -208,7 +219,7 @@ export class Worker {
     return this.writeLike({ op: "create", key, value }, () => this.exchange(s, "POST", BASE, cm(key, value), this.w.requestTimeoutMs), 201, { 409: { type: "exists" } });
   }
 
-  /** CAS on the last resourceVersion this worker saw (sometimes a stale guess); a read first if it has none. */
+  /** CAS (PUT or merge PATCH carrying metadata.resourceVersion) on the last resourceVersion this worker saw (sometimes a stale guess); a read first if it has none. */
   async cas(s: JepsenServer, key: string): Promise<void> {
     let rv = this.seen.get(key);
     if (rv === undefined) {
@@ -218,7 +229,10 @@ export class Worker {
     if (this.rng.chance(0.1)) rv = Math.max(1, rv - this.rng.int(1, 3));
     const value = this.value();
     const expectedRV = rv;
-    return this.writeLike({ op: "cas", key, expectedRV, value }, () => this.exchange(s, "PUT", `${BASE}/${key}`, cm(key, value, expectedRV), this.w.requestTimeoutMs), 200, {
+    const send = this.rng.chance(0.5)
+      ? () => this.exchange(s, "PUT", `${BASE}/${key}`, cm(key, value, expectedRV), this.w.requestTimeoutMs)
+      : () => this.exchange(s, "PATCH", `${BASE}/${key}`, patch(value, expectedRV), this.w.requestTimeoutMs);
+    return this.writeLike({ op: "cas", key, expectedRV, value }, send, 200, {
       404: { type: "notFound" },
       409: { type: "conflict" },
     });

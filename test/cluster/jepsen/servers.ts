@@ -119,11 +119,11 @@ export class JepsenServer {
   }
 
   /** An admin request to this server, with a deadline; a fresh connection each time. */
-  async request(method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<Response> {
+  async request(method: string, path: string, body?: unknown, timeoutMs = 5000, contentType = "application/json"): Promise<Response> {
     const { ca, token } = this.credentials();
     return fetch(this.url + path, {
       method,
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": contentType },
       body: body === undefined ? undefined : JSON.stringify(body),
       tls: { ca },
       keepalive: false,
