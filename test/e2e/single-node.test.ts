@@ -45,7 +45,8 @@ describe("single-node default", () => {
     expect(pod.spec.nodeName).toBe(c.serverNode);
     expect(pod.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(await c.k(["logs", "hello"])).toBe("hello from hello\n");
-    await c.k(["delete", "pod", "hello", "--wait=true"]);
+    // sleep as PID 1 ignores SIGTERM: a short grace period, or the delete waits 30 s.
+    await c.k(["delete", "pod", "hello", "--grace-period=1", "--wait=true"]);
     expect(await c.runtime.listContainers({ "io.kubernetes.pod.name": "hello", "io.kite.node-name": c.serverNode })).toEqual([]);
   });
 });
@@ -170,6 +171,8 @@ spec:
     expect(prev).toBe(`attempt ${n - 1}\n`);
     const st = (await c.client.get(R.pods, ns, "flaky")).status.containerStatuses[0];
     expect(st.lastState.terminated).toMatchObject({ exitCode: 137 });
+    // It would go on restarting (and probing every second) for the rest of the file.
+    await c.k(["delete", "namespace", ns, "--wait=false"]);
   });
 });
 
@@ -200,9 +203,8 @@ spec:
         command: ["sh", "-c", "mkdir /www; hostname > /www/index.html; exec httpd -f -p 8080 -h /www"]
         ports: [{containerPort: 8080, name: http}]
         readinessProbe:
-          exec: {command: ["test", "-f", "/tmp/ready"]}
+          httpGet: {path: /ready, port: http}
           periodSeconds: 1
-          timeoutSeconds: 10
 ---
 apiVersion: v1
 kind: Service
@@ -248,16 +250,16 @@ spec:
     await expectState("both not ready", [], [a, b]);
     expect((await endpoints()).ports).toEqual([{ port: 8080, protocol: "TCP" }]);
 
-    await c.k(["exec", "-n", ns, a, "--", "touch", "/tmp/ready"]);
+    await c.k(["exec", "-n", ns, a, "--", "touch", "/www/ready"]);
     await expectState(`${a} ready`, [a], [b]);
     // The ready address is a real pod: another pod reaches its httpd there.
     const got = await c.k(["exec", "-n", ns, b, "--", "wget", "-qO-", `http://${ipOf.get(a)}:8080/`]);
     expect(got).toBe(`${a}\n`);
 
-    await c.k(["exec", "-n", ns, b, "--", "touch", "/tmp/ready"]);
+    await c.k(["exec", "-n", ns, b, "--", "touch", "/www/ready"]);
     await expectState("both ready", [a, b], []);
 
-    await c.k(["exec", "-n", ns, a, "--", "rm", "/tmp/ready"]);
+    await c.k(["exec", "-n", ns, a, "--", "rm", "/www/ready"]);
     await expectState(`${a} not ready again`, [b], [a]);
     expect(isReady(await c.client.get(R.pods, ns, a))).toBe(false);
   });

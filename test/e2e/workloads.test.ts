@@ -55,11 +55,10 @@ spec:
       - name: web
         image: ${image}
         imagePullPolicy: IfNotPresent
-        command: ["sh", "-c", "touch /tmp/ready; exec sleep 3600"]
+        command: ["sh", "-c", "mkdir -p /www; echo ok > /www/ready; exec httpd -f -p 8080 -h /www"]
         readinessProbe:
-          exec: {command: ["test", "-f", "/tmp/ready"]}
+          httpGet: {path: /ready, port: 8080}
           periodSeconds: 1
-          timeoutSeconds: 10
 `;
 
 /** Images of the pods of app=web that are Ready and not being deleted. */
@@ -325,10 +324,6 @@ spec:
         image: ${IMAGE_1}
         imagePullPolicy: IfNotPresent
         command: ["sh", "-c", "echo $(hostname) >> /data/boots; exec sleep 3600"]
-        readinessProbe:
-          exec: {command: ["test", "-s", "/data/boots"]}
-          periodSeconds: 1
-          timeoutSeconds: 10
         volumeMounts:
         - {name: data, mountPath: /data}
   volumeClaimTemplates:
