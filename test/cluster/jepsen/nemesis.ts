@@ -163,7 +163,8 @@ export async function runStep(ctx: NemesisContext, step: Step): Promise<void> {
       await target.kill();
       ctx.log(`SIGKILL ${target.name}`);
       ctx.cluster.restart(target);
-      ctx.log(`restart ${target.name} (still cut off: with the fault endpoint, by the others' blocks)`);
+      // (With the fault endpoint the restarted server forgot its own blocks; the others' still cut it off.)
+      ctx.log(`restart ${target.name} (still cut off)`);
       await hold(ctx, step.faultMs / 2 + 2000);
       await net.heal();
       ctx.log("heal");
