@@ -44,7 +44,7 @@ describe("kite HA store under faults (real processes)", () => {
       workers: 8,
       keys: 8,
       network: process.env.KITE_JEPSEN_NETWORK === "hook" ? "hook" : "auto",
-      // Snapshots and log compaction every few hundred entries: a restarted server often catches up by snapshot.
+      // A snapshot and log compaction every 100 entries: a restarted server often catches up by snapshot.
       env: { KITE_RAFT_SNAPSHOT_EVERY: "100", KITE_RAFT_COMPACTION_MARGIN: "10" },
       settleMs: 3000,
       async nemesis(ctx) {
@@ -60,11 +60,12 @@ describe("kite HA store under faults (real processes)", () => {
       for (const d of r.disagreements) console.log(`final reads disagree: ${d}`);
     }
     expect(r.ops).toBeGreaterThan(100);
-    expect({ seed, linearizable: r.check.ok, revisionViolations: r.revisionViolations.length, disagreements: r.disagreements, report: r.reportDir }).toEqual({
+    expect({ seed, linearizable: r.check.ok, revisionViolations: r.revisionViolations.length, disagreements: r.disagreements, nemesis: r.nemesisError?.message, report: r.reportDir }).toEqual({
       seed,
       linearizable: "Ok",
       revisionViolations: 0,
       disagreements: [],
+      nemesis: undefined,
       report: undefined,
     });
   }, 115_000 + faultSeconds * 1000);

@@ -49,6 +49,8 @@ export interface ScenarioResult {
   disagreements: string[];
   timeline: string[];
   ops: number;
+  /** The nemesis itself failed (the run's faults are incomplete). */
+  nemesisError?: Error;
   reportDir?: string;
   ok: boolean;
 }
@@ -89,14 +91,14 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     let stopClients = false;
     const running = workers.map((w) => w.run(() => stopClients));
 
-    let aborted = false;
-    const ctx: NemesisContext = { cluster: c, network, rng: root.fork(1), log, aborted: () => aborted };
+    let nemesisError: Error | undefined;
+    const ctx: NemesisContext = { cluster: c, network, rng: root.fork(1), log, aborted: () => nemesisError !== undefined };
     try {
       await o.nemesis(ctx);
     } catch (e) {
-      aborted = true;
-      log(`nemesis failed: ${(e as Error).stack ?? e}`);
-      throw e;
+      // A harness failure (e.g. an iptables command): still check and report what was recorded.
+      nemesisError = e instanceof Error ? e : new Error(String(e));
+      log(`nemesis failed: ${nemesisError.stack ?? nemesisError.message}`);
     } finally {
       await healAll(ctx);
       const ready = await waitAllReady(c, 30_000);
@@ -139,8 +141,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     const ops = history.operations();
     const unknown = ops.filter((op) => op.return === Infinity).length;
     log(`linearizability: ${check.ok} (${ops.length} ops, ${unknown} of unknown outcome, ${check.elapsedMs.toFixed(0)} ms); revision order: ${revisionViolations.length} violations; final reads: ${disagreements.length ? "DISAGREE" : "agree"}`);
-    const ok = check.ok === "Ok" && revisionViolations.length === 0 && disagreements.length === 0;
-    const result: ScenarioResult = { seed: o.seed, network: network.kind, history, check, checkText, revisionViolations, disagreements, timeline, ops: ops.length, ok };
+    const ok = check.ok === "Ok" && revisionViolations.length === 0 && disagreements.length === 0 && nemesisError === undefined;
+    const result: ScenarioResult = { seed: o.seed, network: network.kind, history, check, checkText, revisionViolations, disagreements, timeline, ops: ops.length, nemesisError, ok };
     if (!ok && o.reportOnFailure !== false) {
       const dir = mkdtempSync(`/tmp/kite-jepsen-report-${o.name}-`);
       await saveFailureReport(dir, history, check, model);
