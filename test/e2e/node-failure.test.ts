@@ -3,7 +3,8 @@
  * with the eviction timeouts shortened by the server's flags. A Deployment's pods run on
  * the agent (the server's node cordoned meanwhile); the agent process is SIGKILLed; its
  * node goes Unknown, its pods are evicted after the (shortened) default toleration and
- * come back on the server's node; pod GC removes the evicted pods no agent can confirm.
+ * come back on the server's node; pod GC removes the evicted pods no agent can confirm;
+ * the Service's ready endpoints move with them; the DaemonSet pod stays with its node.
  * Live nodes stay Ready throughout (no flapping under the shortened grace period). The
  * agent, started again from its data dir, removes the containers it left running.
  *
@@ -87,9 +88,38 @@ spec:
         image: ${IMAGE_1}
         imagePullPolicy: IfNotPresent
         command: ["sleep", "3600"]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: mover
+spec:
+  selector: {app: mover}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agentd
+spec:
+  selector:
+    matchLabels: {app: agentd}
+  template:
+    metadata:
+      labels: {app: agentd}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: ${IMAGE_1}
+        imagePullPolicy: IfNotPresent
+        command: ["sleep", "3600"]
 `,
     );
     const st = await c.kubectl(["rollout", "status", "-n", ns, "deployment/mover", "--timeout=120s"], { timeoutMs: 130_000 });
+    const ds = await c.kubectl(["rollout", "status", "-n", ns, "daemonset/agentd", "--timeout=120s"], { timeoutMs: 130_000 });
+    if (ds.code !== 0) throw new Error(`daemonset rollout failed: ${ds.stderr}\n${await c.describe(ns)}`);
+    const dsPodOnA1 = (await c.pods(ns, "app=agentd")).find((p) => p.spec.nodeName === a1.node)!;
     if (st.code !== 0) throw new Error(`rollout failed: ${st.stderr}\n${await c.describe(ns)}`);
     const before = await c.pods(ns, "app=mover");
     expect(before.map((p) => p.spec.nodeName)).toEqual([a1.node, a1.node]);
@@ -109,6 +139,13 @@ spec:
         return ((n.status.conditions ?? []) as KObj[]).find((x) => x.type === "Ready")?.status === "Unknown";
       }, 60_000);
       const unknownAfter = Date.now() - killedAt;
+      // The dead node's pods are no longer ready endpoints of the Service.
+      const oldIPs = before.map((p) => p.status.podIP as string);
+      await until("the dead node's pods out of the Service's ready addresses", async () => {
+        const ep = await c.client.get(R.endpoints, ns, "mover");
+        const ready = ((ep.subsets ?? []) as KObj[]).flatMap((s) => (s.addresses ?? []).map((a: KObj) => a.ip));
+        return ready.every((ip) => !oldIPs.includes(ip));
+      }, 60_000);
       const moved = await until("2 Ready mover pods on the server's node", async () => {
         const pods = (await c.pods(ns, "app=mover")).filter((p) => !p.metadata.deletionTimestamp && p.spec.nodeName === c.serverNode && isReady(p));
         return pods.length === 2 ? pods : null;
@@ -126,6 +163,17 @@ spec:
       // The evicted pods cannot be confirmed by their agent: pod GC deletes them.
       await until("the evicted pods gone", async () => (await c.pods(ns, "app=mover")).every((p) => p.spec.nodeName !== a1.node), 60_000);
       expect((await c.pods(ns, "app=mover")).length).toBe(2);
+      // The Service now points at the replacements.
+      const newIPs = moved.map((p) => p.status.podIP as string).sort();
+      await until("the Service's ready addresses are the replacements", async () => {
+        const ep = await c.client.get(R.endpoints, ns, "mover");
+        const ready = ((ep.subsets ?? []) as KObj[]).flatMap((s) => (s.addresses ?? []).map((a: KObj) => a.ip)).sort();
+        return JSON.stringify(ready) === JSON.stringify(newIPs);
+      }, 30_000);
+      // A DaemonSet pod tolerates the unreachable taint: it stays with its node.
+      const dsPod = await c.client.getOrNull(R.pods, ns, dsPodOnA1.metadata.name);
+      expect(dsPod?.metadata.uid).toBe(dsPodOnA1.metadata.uid);
+      expect(dsPod?.metadata.deletionTimestamp).toBeUndefined();
     } finally {
       await serverReady.stop();
     }
@@ -134,7 +182,7 @@ spec:
 
 
     // The killed agent left its containers running on the engine.
-    const left = async () => (await c.runtime.listContainers({ [LABELS.nodeName]: a1.node, [LABELS.podNamespace]: ns })).filter((x) => x.state === "running").length;
+    const left = async () => (await c.runtime.listContainers({ [LABELS.nodeName]: a1.node, [LABELS.podNamespace]: ns })).filter((x) => x.state === "running" && x.labels[LABELS.podName]?.startsWith("mover-")).length;
     expect(await left()).toBe(2);
     // Back from its data dir, the agent finds their pods gone and stops them.
     await c.restartAgent("a1");
@@ -144,5 +192,9 @@ spec:
       return !(n.spec.taints ?? []).some((t: KObj) => t.key === "node.kubernetes.io/unreachable");
     }, 60_000);
     expect((await c.pods(ns, "app=mover")).map((p) => p.spec.nodeName)).toEqual([c.serverNode, c.serverNode]);
+    // The DaemonSet pod it kept is Ready again, same pod, same container.
+    await until("the DaemonSet pod Ready again", async () => isReady((await c.client.get(R.pods, ns, dsPodOnA1.metadata.name)) ?? undefined), 60_000);
+    const dsAfter = await c.client.get(R.pods, ns, dsPodOnA1.metadata.name);
+    expect(dsAfter.status.containerStatuses[0].containerID).toBe(dsPodOnA1.status.containerStatuses[0].containerID);
   });
 });
