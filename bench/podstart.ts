@@ -5,8 +5,9 @@
  * `kite agent` process (compiled from the current source into a temp dir, or run from
  * source with --source), then N single-container pods of the local test image bound
  * straight to the node (spec.nodeName, no scheduler):
- *   1. one at a time: time from the API create to the Ready condition (p50/p99),
- *      next to a bare `podman run --rm` of the same image (and `pod create` + `run -d`);
+ *   1. one at a time: time from the API create to the Ready condition (p50/p99), each
+ *      pod paired with a bare `podman run --rm` of the same image run just before it
+ *      (the ratio per pair cancels out load from other users of the machine);
  *   2. the agent's RSS with the N pods running;
  *   3. a burst: N pods created at once, p50/p99/max create→Ready and the total;
  *   4. deleting N pods (graceful, 1 s) until the API has none left.
@@ -192,20 +193,29 @@ async function main() {
   const watcher = readyWatcher(client);
   await Bun.sleep(300);
 
-  // 1. One at a time.
+  // 1. One at a time, each pod paired with a bare `run --rm` just before it, so the ratio
+  //    compares the two under the same machine load (this machine is shared).
   const seq: number[] = [];
+  const paired: number[] = [];
+  const ratios: number[] = [];
   let stuck = 0;
   const seqNames: string[] = [];
   for (let i = 0; i < N; i++) {
+    const bare = await sh([engineName, "run", "--rm", "--label", `io.kite.bench=${run}`, TEST_IMAGE, "true"], engineEnv);
     const name = `seq-${run}-${i}`;
     seqNames.push(name);
     const t = performance.now();
     await client.create(R.pods, ns, podManifest(name));
     const at = await watcher.wait(name, 120_000);
     if (at === null) stuck++;
-    else seq.push(at - t);
+    else {
+      seq.push(at - t);
+      paired.push(bare);
+      ratios.push((at - t) / bare);
+    }
   }
-  console.log(`one at a time: create→Ready p50 ${ms(pct(seq, 50))}, p99 ${ms(pct(seq, 99))}, max ${ms(Math.max(...seq))} (${seq.length}/${N} Ready, ${stuck} stuck) — ${(pct(seq, 50) / base.runRm).toFixed(2)}× bare run --rm`);
+  console.log(`one at a time: create→Ready p50 ${ms(pct(seq, 50))}, p99 ${ms(pct(seq, 99))}, max ${ms(Math.max(...seq))} (${seq.length}/${N} Ready, ${stuck} stuck)`);
+  console.log(`  paired bare run --rm p50 ${ms(pct(paired, 50))}; kite/bare per pair: p50 ${pct(ratios, 50).toFixed(2)}×, p99 ${pct(ratios, 99).toFixed(2)}× (target p50 ≤ 2×)`);
 
   // 2. RSS with N pods running: the peak right after the starts, then the steady value
   //    30 s later (several relists and status rounds, short-lived CLI buffers released).
@@ -244,7 +254,7 @@ async function main() {
   console.log(`agent RSS after the burst: ${(burstRss / 1024).toFixed(1)} MiB; delete ${N} pods: ${ms(del2)}`);
   watcher.stop();
   if (args.json) {
-    writeFileSync(args.json, JSON.stringify({ pods: N, engine: engineName, bare: base, sequential: { p50: pct(seq, 50), p99: pct(seq, 99), stuck }, rssKiB: { idle: idleRss, running: rss, peak, afterBurst: burstRss }, burst: { p50: pct(burst, 50), p99: pct(burst, 99), totalMs: total, stuck: burstStuck }, deleteMs: [del1, del2], loadavg: loadavg() }, null, 2));
+    writeFileSync(args.json, JSON.stringify({ pods: N, engine: engineName, bare: base, sequential: { p50: pct(seq, 50), p99: pct(seq, 99), stuck, pairedBareP50: pct(paired, 50), ratioP50: pct(ratios, 50), ratioP99: pct(ratios, 99) }, rssKiB: { idle: idleRss, running: rss, peak, afterBurst: burstRss }, burst: { p50: pct(burst, 50), p99: pct(burst, 99), totalMs: total, stuck: burstStuck }, deleteMs: [del1, del2], loadavg: loadavg() }, null, 2));
   }
   if (stuck || burstStuck) process.exitCode = 1;
 }
