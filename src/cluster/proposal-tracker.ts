@@ -141,7 +141,9 @@ export class ProposalTracker {
     if (this.retryTimer) clearInterval(this.retryTimer);
     for (const w of [...this.waiters.values()]) {
       this.settle(w);
-      w.reject(new StoreClosedError());
+      // A write already handed to Raft may still commit (on the other members): its outcome
+      // is unknown, so it fails as a timeout (504), never as "not applied" (503).
+      w.reject(w.sentTerm === 0 ? new StoreClosedError() : new TimeoutError("the server stopped before the write was applied; its outcome is unknown"));
     }
     this.queue = [];
   }
