@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fetchAndPinCA, pinnedFetch, type FetchFn } from "../pki/bootstrap.ts";
+import { X509Certificate } from "node:crypto";
+import type { FetchFn } from "../pki/bootstrap.ts";
 import { parseJoinToken } from "../pki/token.ts";
 import { writeFileAtomic } from "../pki/files.ts";
 import { logger } from "../util/log.ts";
@@ -31,6 +32,15 @@ export function agentPaths(dataDir: string) {
   return { dir, ca: join(dir, "server-ca.crt"), cred: join(dir, "credentials.json"), containersConf: join(dir, "containers.conf") };
 }
 
+/**
+ * A fetch that trusts only `caPem`. Unlike pki/bootstrap's pinnedFetch it does not load
+ * @peculiar/x509 (about 17 MB of the agent's memory): node:crypto checks the PEM.
+ */
+export function caFetch(caPem: string): FetchFn {
+  if (!new X509Certificate(caPem).ca) throw new Error("the saved server CA is not a CA certificate");
+  return (input, init) => fetch(input, { ...init, tls: { ca: caPem, rejectUnauthorized: true } } as RequestInit);
+}
+
 export async function joinCluster(opts: { dataDir: string; server: string; token: string; nodeName: string }): Promise<AgentCredentials> {
   const p = agentPaths(opts.dataDir);
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
@@ -40,12 +50,14 @@ export async function joinCluster(opts: { dataDir: string; server: string; token
     const caPem = readFileSync(p.ca, "utf8");
     if (saved.nodeName === opts.nodeName) {
       log.info("using saved node credentials", { node: opts.nodeName });
-      return { caPem, token: saved.token, servers: saved.servers.length ? saved.servers : [opts.server], fetch: pinnedFetch(caPem) };
+      return { caPem, token: saved.token, servers: saved.servers.length ? saved.servers : [opts.server], fetch: caFetch(caPem) };
     }
   }
+  // Only the first join needs the certificate tooling.
+  const { fetchAndPinCA } = await import("../pki/bootstrap.ts");
   const pinned = await fetchAndPinCA(opts.server, t);
   if (!pinned.pinned) log.warn("the join token has no CA hash: the server's CA was not verified (use the full K10... token from `kite token`)");
-  const f = pinnedFetch(pinned.caPem);
+  const f = caFetch(pinned.caPem);
   const auth = "Basic " + Buffer.from(`node:${t.password}`).toString("base64");
   const res = await f(`${pinned.server}/kite/v1/join/agent`, { method: "POST", headers: { Authorization: auth, "Content-Type": "application/json" }, body: JSON.stringify({ nodeName: opts.nodeName }) });
   const body = (await res.json().catch(() => ({}))) as { token?: string; servers?: string[]; message?: string };

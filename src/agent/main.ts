@@ -43,7 +43,7 @@ export async function runAgentProcess(cfg: AgentConfig): Promise<void> {
     runtime: cfg.containerRuntime,
   });
   // Logs, exec, attach and port-forward reach this node through tunnels it opens to every server.
-  const tunnel = startTunnel({ nodeName: cfg.nodeName, servers: () => pool.list(), token: creds.token, caPem: creds.caPem, runtime: () => agent.runtime });
+  const tunnel = startTunnel({ nodeName: cfg.nodeName, servers: () => pool.list(), token: creds.token, caPem: creds.caPem, runtime: () => agent.runtime, locator: agent.locator ?? undefined });
   // Keep the server list current, so the agent can fail over to servers that joined later.
   const refresh = setInterval(() => void refreshServers(pool, creds.token), 30_000);
   onShutdownSignals(async () => {
