@@ -104,12 +104,20 @@ export function isReady(obj: KObj | undefined): boolean {
   return ((obj?.status?.conditions ?? []) as KObj[]).some((c) => c.type === "Ready" && c.status === "True");
 }
 
-/** Removes every sandbox and container of the given nodes from the engine. */
+/** Runs `fn` over `items`, `n` at a time. */
+async function inParallel<T>(items: T[], n: number, fn: (x: T) => Promise<unknown>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: Math.min(n, queue.length) }, async () => {
+    for (let x = queue.shift(); x !== undefined; x = queue.shift()) await fn(x).catch(() => {});
+  }));
+}
+
+/** Removes every sandbox and container of the given nodes from the engine (a few at a time). */
 export async function cleanupNodes(rt: ContainerRuntime, nodes: string[]): Promise<void> {
   for (const node of nodes) {
     const filter = { [LABELS.nodeName]: node };
-    for (const c of await rt.listContainers(filter).catch(() => [])) await rt.removeContainer(c.id).catch(() => {});
-    for (const s of await rt.listSandboxes(filter).catch(() => [])) await rt.removeSandbox(s.id).catch(() => {});
+    await inParallel(await rt.listContainers(filter).catch(() => []), 4, (c) => rt.removeContainer(c.id));
+    await inParallel(await rt.listSandboxes(filter).catch(() => []), 4, (s) => rt.removeSandbox(s.id));
   }
 }
 

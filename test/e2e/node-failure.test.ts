@@ -139,6 +139,12 @@ spec:
         return ((n.status.conditions ?? []) as KObj[]).find((x) => x.type === "Ready")?.status === "Unknown";
       }, 60_000);
       const unknownAfter = Date.now() - killedAt;
+      // Streaming to the dead node fails at once with a clear error (no hang).
+      const t0 = Date.now();
+      const exec = await c.kubectl(["exec", "-n", ns, dsPodOnA1.metadata.name, "--", "true"], { timeoutMs: 30_000 });
+      expect(exec.code).toBe(1);
+      expect(exec.stderr).toContain(`the agent of node "${a1.node}" is not connected`);
+      expect(Date.now() - t0).toBeLessThan(15_000);
       // The dead node's pods are no longer ready endpoints of the Service.
       const oldIPs = before.map((p) => p.status.podIP as string);
       await until("the dead node's pods out of the Service's ready addresses", async () => {

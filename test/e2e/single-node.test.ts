@@ -51,6 +51,22 @@ describe("single-node default", () => {
   });
 });
 
+describe("scheduling against the agent's real capacity", () => {
+  test("a pod asking for more than the node has stays Pending, Insufficient cpu", async () => {
+    const node = await c.client.get(R.nodes, undefined, c.serverNode);
+    const cores = Number(node.status.allocatable.cpu);
+    expect(cores).toBeGreaterThan(0);
+    await c.k(["run", "too-big", "--image", IMAGE_1, "--image-pull-policy=IfNotPresent", "--restart=Never", `--overrides={"spec":{"containers":[{"name":"too-big","image":"${IMAGE_1}","imagePullPolicy":"IfNotPresent","command":["sleep","3600"],"resources":{"requests":{"cpu":"${cores * 4}"}}}]}}`]);
+    const cond = await until("too-big unschedulable", async () => {
+      const p = await c.client.get(R.pods, "default", "too-big");
+      return ((p.status?.conditions ?? []) as KObj[]).find((x) => x.type === "PodScheduled" && x.status === "False");
+    }, 30_000);
+    expect(cond).toMatchObject({ reason: "Unschedulable" });
+    expect(cond.message).toContain("1 Insufficient cpu");
+    await c.k(["delete", "pod", "too-big", "--wait=true"]);
+  });
+});
+
 /** logs -f, exec exit codes and exec stdin against a pod on `node`, in namespace `ns`. */
 async function streamingThrough(ns: string, node: string) {
   await c.namespace(ns);
