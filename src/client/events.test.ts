@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { EventRecorder } from "./events.ts";
 import type { KubeClient } from "./client.ts";
 
-test("repeats fold into one Event with a count, and an object's burst of new events is capped at 25", async () => {
+test("repeats fold into one Event with a count, and an object's burst of new events is capped at 100", async () => {
   const creates: unknown[] = [];
   const patches: unknown[] = [];
   const fake = {
@@ -23,10 +23,10 @@ test("repeats fold into one Event with a count, and an object's burst of new eve
   }
   expect(creates.length).toBe(1);
   expect(patches.map((p) => (p as { count: number }).count)).toEqual([2, 3]);
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 120; i++) {
     rec.event(obj, "Normal", "Created", `message ${i}`);
     await Bun.sleep(1);
   }
-  // 1 (above) + 24 more distinct events fit the burst of 25.
-  expect(creates.length).toBe(25);
+  // 1 (above) + 99 more distinct events fit the burst of 100.
+  expect(creates.length).toBe(100);
 });

@@ -19,8 +19,12 @@ interface Seen {
   at: number;
 }
 
-/** Upstream's EventSourceObjectSpamFilter: a token bucket per (source, object): burst 25, one token per 5 minutes. */
-const SPAM_BURST = 25;
+/**
+ * Like upstream's EventSourceObjectSpamFilter, a token bucket per (source, object), one token
+ * per 5 minutes; the burst is 100 rather than upstream's 25, so a few quick rollouts of one
+ * Deployment still show every scaling step in `kubectl describe`.
+ */
+const SPAM_BURST = 100;
 const SPAM_REFILL_MS = 5 * 60_000;
 
 export class EventRecorder {
