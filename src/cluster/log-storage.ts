@@ -1,9 +1,17 @@
 /**
  * @module cluster/log-storage
- * SqliteLogStorage: the durable Raft LogStorage on bun:sqlite (raft.db, WAL,
- * synchronous=FULL). One transaction per Ready (`save`): apply a snapshot, truncate the
- * conflicting suffix, insert entries, write the hard state. Its commit is the fsync, so
- * once `save` returns the Ready's messages may be sent.
+ * SqliteLogStorage: the durable Raft LogStorage on bun:sqlite (raft.db, WAL). One
+ * transaction per Ready (`save`): apply a snapshot, truncate the conflicting suffix,
+ * insert entries, write the hard state; once `save` returns it is on disk and the
+ * Ready's messages may be sent.
+ *
+ * Durability: SQLite commits with synchronous=OFF (the frames are written to the WAL
+ * file) and the storage then fdatasyncs the WAL file itself: at once in `save`, or on
+ * the I/O thread pool in `saveAsync`, so the event loop serves requests during the disk
+ * flush (as etcd's WAL fsync runs beside its Raft loop). SQLite's own checkpoints are
+ * off (a checkpoint under synchronous=OFF would not sync the database before reusing
+ * the WAL); `maybeCheckpoint` runs one under synchronous=FULL when the WAL passes
+ * WAL_CHECKPOINT_BYTES.
  *
  * Tables: raft_entries(idx PK, term, type, data), raft_hard_state, raft_snapshot
  * (metadata + image), raft_log_start (the compaction point: index and term of the last
@@ -11,6 +19,7 @@
  * Terms of the stored entries are cached in memory (the core asks for them often).
  */
 import { Database, type Statement } from "bun:sqlite";
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, openSync } from "node:fs";
 import {
   CompactedError,
   SnapOutOfDateError,
@@ -95,11 +104,21 @@ function parseConfState(json: string): ConfState {
   return copyConfState(cs);
 }
 
+/** WAL size past which a save runs a (synced) checkpoint. */
+const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024;
+
+/** How many of the newest log entries are kept in memory (between TAIL_MAX and twice that). */
+const TAIL_MAX = 1024;
+
 export class SqliteLogStorage implements LogStorage {
   readonly db: Database;
   private readonly ownsDb: boolean;
-  /** Commits fsync (synchronous=FULL): saveUnsynced then turns it off for one write. */
+  /** Durable writes: commits write the WAL (synchronous=OFF) and the WAL file is fdatasync'd. */
   private syncFull = false;
+  private walPath = "";
+  private walFd: number | undefined;
+  /** fdatasyncs running on the thread pool: the WAL fd is closed only after them. */
+  private pendingSyncs = 0;
   private closed = false;
   // caches of durable state, updated only after a successful commit
   private hard: HardState = { ...EMPTY_HARD_STATE };
@@ -109,6 +128,11 @@ export class SqliteLogStorage implements LogStorage {
   private startTerm = 0;
   /** terms[i] is the term of entry startIdx + 1 + i. */
   private terms: number[] = [];
+  /**
+   * The newest entries (copies, up to TAIL_MAX), ending at the last index: the entries
+   * the leader applies right after writing them are served from here, not read back.
+   */
+  private tail: Entry[] = [];
 
   private readonly q: {
     entriesRange: Statement<EntryRow, [number, number]>;
@@ -132,8 +156,12 @@ export class SqliteLogStorage implements LogStorage {
       this.db = new Database(pathOrDb, { create: true, strict: true });
       this.ownsDb = true;
       if (pathOrDb !== ":memory:") this.db.exec("PRAGMA journal_mode = WAL");
-      this.db.exec(`PRAGMA synchronous = ${(opts.synchronous ?? "full").toUpperCase()}`);
-      this.syncFull = (opts.synchronous ?? "full") === "full";
+      this.syncFull = (opts.synchronous ?? "full") === "full" && pathOrDb !== ":memory:";
+      if (this.syncFull) {
+        this.walPath = `${pathOrDb}-wal`;
+        this.db.exec("PRAGMA synchronous = OFF");
+        this.db.exec("PRAGMA wal_autocheckpoint = 0");
+      } else this.db.exec(`PRAGMA synchronous = ${(opts.synchronous ?? "full").toUpperCase()}`);
     } else {
       this.db = pathOrDb;
       this.ownsDb = false;
@@ -249,6 +277,16 @@ export class SqliteLogStorage implements LogStorage {
     const out: Entry[] = [];
     let size = 0;
     let limited = false;
+    const t0 = this.tail.length > 0 ? this.tail[0]!.index : Infinity;
+    if (lo >= t0) {
+      for (let i = lo; i < hi; i++) {
+        const e = { ...this.tail[i - t0]! };
+        size += entrySize(e);
+        if (out.length > 0 && size > maxSize) break;
+        out.push(e);
+      }
+      return out;
+    }
     for (const row of this.q.entriesRange.iterate(lo, hi)) {
       const e: Entry = { index: row.idx, term: row.term, type: decodeType(row.type), data: row.data };
       size += entrySize(e);
@@ -279,13 +317,67 @@ export class SqliteLogStorage implements LogStorage {
    * entries are durable, and a restart raises the commit index again (see raiseCommit).
    */
   saveUnsynced(update: StorageUpdate): void {
-    if (!this.syncFull) return this.save(update);
-    this.db.exec("PRAGMA synchronous = OFF");
+    this.write(update);
+  }
+
+  /** `save`, with the disk flush on the I/O thread pool: durable when the promise resolves. */
+  saveAsync(update: StorageUpdate): Promise<void> {
+    this.write(update);
+    return this.syncAsync();
+  }
+
+  save(update: StorageUpdate): void {
+    this.write(update);
+    this.syncNow();
+  }
+
+  // ---- durability (see the module comment) ----
+
+  private wal(): number | undefined {
+    if (this.walFd === undefined && existsSync(this.walPath)) this.walFd = openSync(this.walPath, "r");
+    return this.walFd;
+  }
+
+  private syncNow(): void {
+    if (!this.syncFull) return;
+    const fd = this.wal();
+    if (fd !== undefined) fdatasyncSync(fd);
+    this.maybeCheckpoint();
+  }
+
+  private syncAsync(): Promise<void> {
+    if (!this.syncFull) return Promise.resolve();
+    const fd = this.wal();
+    if (fd === undefined) return Promise.resolve();
+    this.pendingSyncs++;
+    return new Promise<void>((resolve, reject) => {
+      fdatasync(fd, (err) => {
+        this.pendingSyncs--;
+        if (this.closed && this.pendingSyncs === 0) this.closeWal();
+        if (err) reject(err);
+        else {
+          if (!this.closed) this.maybeCheckpoint();
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Copies the WAL into the database, syncing both, once the WAL has grown past the limit. */
+  private maybeCheckpoint(): void {
+    const fd = this.walFd;
+    if (fd === undefined || fstatSync(fd).size < WAL_CHECKPOINT_BYTES) return;
+    this.db.exec("PRAGMA synchronous = FULL");
     try {
-      this.save(update);
+      this.db.query("PRAGMA wal_checkpoint(TRUNCATE)").get();
     } finally {
-      this.db.exec("PRAGMA synchronous = FULL");
+      this.db.exec("PRAGMA synchronous = OFF");
     }
+  }
+
+  private closeWal(): void {
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 
   /**
@@ -300,7 +392,7 @@ export class SqliteLogStorage implements LogStorage {
     this.save({ hardState: { ...this.hard, commit: index } });
   }
 
-  save(update: StorageUpdate): void {
+  private write(update: StorageUpdate): void {
     this.check();
     const snap = update.snapshot;
     if (snap !== undefined && snap.metadata.index <= this.snapMeta.index) {
@@ -309,20 +401,19 @@ export class SqliteLogStorage implements LogStorage {
     // the state after the snapshot (if any) is applied
     let startIdx = this.startIdx;
     let startTerm = this.startTerm;
-    let terms = this.terms;
+    // The cached terms are only changed once the transaction commits; `keep` is how many of
+    // them survive (all of them on a plain append, so the common case copies nothing).
+    let oldLen = this.terms.length;
     if (snap !== undefined) {
       startIdx = snap.metadata.index;
       startTerm = snap.metadata.term;
-      terms = [];
+      oldLen = 0;
     }
     const all = update.entries ?? [];
     const fresh = all.length > 0 && all[0]!.index <= startIdx ? all.filter((e) => e.index > startIdx) : all;
-    validateAppend(all, startIdx + terms.length);
-    if (fresh.length > 0) {
-      terms = terms.slice(0, fresh[0]!.index - startIdx - 1);
-      for (const e of fresh) terms.push(e.term);
-    }
-    const newLast = startIdx + terms.length;
+    validateAppend(all, startIdx + oldLen);
+    const keep = fresh.length > 0 ? fresh[0]!.index - startIdx - 1 : oldLen;
+    const newLast = startIdx + keep + fresh.length;
     if (update.hardState !== undefined && update.hardState.commit > newLast) {
       throw new InvalidStorageArgumentError(
         `hard state commit ${update.hardState.commit} is beyond the last index ${newLast}`,
@@ -356,9 +447,22 @@ export class SqliteLogStorage implements LogStorage {
         confState: copyConfState(snap.metadata.confState),
       };
     }
+    if (snap !== undefined) {
+      this.terms = [];
+      this.tail = [];
+    }
+    if (keep < this.terms.length) this.terms.length = keep;
+    for (const e of fresh) this.terms.push(e.term);
+    if (fresh.length > 0) {
+      const first = fresh[0]!.index;
+      const t0 = this.tail.length > 0 ? this.tail[0]!.index : first;
+      if (first < t0 || first > t0 + this.tail.length) this.tail = [];
+      else this.tail.length = first - t0;
+      for (const e of fresh) this.tail.push({ ...e });
+      if (this.tail.length > TAIL_MAX * 2) this.tail = this.tail.slice(-TAIL_MAX);
+    }
     this.startIdx = startIdx;
     this.startTerm = startTerm;
-    this.terms = terms;
     if (update.hardState !== undefined) this.hard = { ...update.hardState };
   }
 
@@ -372,6 +476,7 @@ export class SqliteLogStorage implements LogStorage {
     const term = this.term(index);
     const cs = copyConfState(confState);
     this.q.upsertSnap.run(index, term, JSON.stringify(cs), data);
+    this.syncNow();
     this.snapMeta = { index, term, confState: cs };
     return cloneSnapshot({ metadata: { index, term, confState: cs }, data });
   }
@@ -388,7 +493,10 @@ export class SqliteLogStorage implements LogStorage {
       this.q.deleteUpTo.run(index);
       this.q.upsertStart.run(index, term);
     })();
+    // no flush of its own: either side of a compaction is a consistent log
     this.terms = this.terms.slice(index - this.startIdx);
+    const t0 = this.tail.length > 0 ? this.tail[0]!.index : Infinity;
+    if (index >= t0) this.tail = this.tail.slice(index - t0 + 1);
     this.startIdx = index;
     this.startTerm = term;
   }
@@ -400,6 +508,7 @@ export class SqliteLogStorage implements LogStorage {
     }
     const cs = copyConfState(confState);
     this.q.upsertConf.run(index, JSON.stringify(cs));
+    this.syncNow();
     this.conf = { index, confState: cs };
   }
 
@@ -415,6 +524,7 @@ export class SqliteLogStorage implements LogStorage {
     if (this.closed) return;
     this.closed = true;
     for (const st of Object.values(this.q)) st.finalize();
+    if (this.pendingSyncs === 0) this.closeWal();
     if (this.ownsDb) this.db.close();
   }
 }

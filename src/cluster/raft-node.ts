@@ -98,6 +98,9 @@ export class RaftNode {
   private lastSnapshotIndex: number;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private scheduled = false;
+  /** The Ready loop is running (it awaits disk flushes); stop() waits for loopDone. */
+  private loopActive = false;
+  private loopDone: Promise<void> | undefined;
   private stopped = false;
   private removed = false;
   private ticks = 0;
@@ -252,30 +255,51 @@ export class RaftNode {
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => this.run());
+    if (!this.loopActive) setImmediate(() => this.startLoop());
   }
 
-  /** Handles up to a few Readies now. */
-  private run(): void {
-    this.scheduled = false;
-    if (this.stopped) return;
+  private startLoop(): void {
+    if (this.loopActive || this.stopped || !this.scheduled) return;
+    this.loopActive = true;
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * The Ready loop: one Ready at a time. While a Ready's log write is being flushed to
+   * disk (on the I/O thread pool) the event loop goes on serving requests, whose proposals
+   * step the core and make up the next Ready: group commit without a timer. `loopActive`
+   * is set and cleared synchronously, so schedule() never starts a second loop.
+   */
+  private async loop(): Promise<void> {
     try {
-      for (let i = 0; i < 8; i++) {
+      while (this.scheduled && !this.stopped) {
+        this.scheduled = false;
+        await this.run();
+        if (!this.stopped && this.rn.hasReady()) this.scheduled = true;
+        if (this.scheduled) await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      this.loopActive = false;
+    }
+  }
+
+  /** Handles up to a few Readies, one after the other. */
+  private async run(): Promise<void> {
+    try {
+      for (let i = 0; i < 8 && !this.stopped; i++) {
         const rd = this.handler.take();
         if (rd === undefined) break;
-        this.handleReady(rd);
-        if (this.stopped) return;
+        await this.handleReady(rd);
       }
     } catch (err) {
+      if (this.stopped) return;
       log.error("raft: fatal error in the ready loop; stopping this member", { error: err as Error });
       this.halt();
       this.events.onFatal?.(err);
-      return;
     }
-    if (this.rn.hasReady()) this.schedule();
   }
 
-  private handleReady(rd: Ready): void {
+  private async handleReady(rd: Ready): Promise<void> {
     const h = this.handler;
     let late = rd.messages;
     if (this.rn.state === "leader" && late.length > 0) {
@@ -291,7 +315,10 @@ export class RaftNode {
     if (!rd.mustSync && rd.entries.length === 0 && rd.snapshot === undefined) {
       // Only the commit index moved: write it without waiting for the disk.
       if (rd.hardState !== undefined) this.o.storage.saveUnsynced({ hardState: rd.hardState });
-    } else h.persist(rd);
+    } else {
+      await this.o.storage.saveAsync({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
+      if (this.stopped) return;
+    }
     if (late.length > 0) this.send(late);
     const confIndex = h.confIndex;
     h.apply(rd);
@@ -390,6 +417,7 @@ export class RaftNode {
     if (this.stopped) return;
     if ((opts.transfer ?? true) && this.isLeader) await this.transferAway();
     this.halt();
+    await this.loopDone;
   }
 
   /**

@@ -14,6 +14,10 @@ export const REPO = resolve(import.meta.dir, "../..");
 const DIST = join(REPO, "dist", "kite");
 
 export function kiteCommand(): string[] {
+  // KITE_PROFILE_DIR: run from source under Bun's CPU profiler (a markdown profile per process
+  // lands in that dir on exit), e.g. `KITE_PROFILE_DIR=/tmp/prof bun run bench:store`.
+  const prof = process.env.KITE_PROFILE_DIR;
+  if (prof) return [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${prof}`, join(REPO, "src", "main.ts")];
   if (!process.env.KITE_TEST_SOURCE && existsSync(DIST)) return [DIST];
   return [process.execPath, join(REPO, "src", "main.ts")];
 }
