@@ -98,9 +98,6 @@ export class RaftNode {
   private lastSnapshotIndex: number;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private scheduled = false;
-  /** The Ready loop is running (it awaits disk flushes); stop() waits for loopDone. */
-  private loopActive = false;
-  private loopDone: Promise<void> | undefined;
   private stopped = false;
   private removed = false;
   private ticks = 0;
@@ -255,51 +252,30 @@ export class RaftNode {
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    if (!this.loopActive) setImmediate(() => this.startLoop());
+    setImmediate(() => this.run());
   }
 
-  private startLoop(): void {
-    if (this.loopActive || this.stopped || !this.scheduled) return;
-    this.loopActive = true;
-    this.loopDone = this.loop();
-  }
-
-  /**
-   * The Ready loop: one Ready at a time. While a Ready's log write is being flushed to
-   * disk (on the I/O thread pool) the event loop goes on serving requests, whose proposals
-   * step the core and make up the next Ready: group commit without a timer. `loopActive`
-   * is set and cleared synchronously, so schedule() never starts a second loop.
-   */
-  private async loop(): Promise<void> {
+  /** Handles up to a few Readies now. */
+  private run(): void {
+    this.scheduled = false;
+    if (this.stopped) return;
     try {
-      while (this.scheduled && !this.stopped) {
-        this.scheduled = false;
-        await this.run();
-        if (!this.stopped && this.rn.hasReady()) this.scheduled = true;
-        if (this.scheduled) await new Promise<void>((r) => setImmediate(r));
-      }
-    } finally {
-      this.loopActive = false;
-    }
-  }
-
-  /** Handles up to a few Readies, one after the other. */
-  private async run(): Promise<void> {
-    try {
-      for (let i = 0; i < 8 && !this.stopped; i++) {
+      for (let i = 0; i < 8; i++) {
         const rd = this.handler.take();
         if (rd === undefined) break;
-        await this.handleReady(rd);
+        this.handleReady(rd);
+        if (this.stopped) return;
       }
     } catch (err) {
-      if (this.stopped) return;
       log.error("raft: fatal error in the ready loop; stopping this member", { error: err as Error });
       this.halt();
       this.events.onFatal?.(err);
+      return;
     }
+    if (this.rn.hasReady()) this.schedule();
   }
 
-  private async handleReady(rd: Ready): Promise<void> {
+  private handleReady(rd: Ready): void {
     const h = this.handler;
     let late = rd.messages;
     if (this.rn.state === "leader" && late.length > 0) {
@@ -315,10 +291,7 @@ export class RaftNode {
     if (!rd.mustSync && rd.entries.length === 0 && rd.snapshot === undefined) {
       // Only the commit index moved: write it without waiting for the disk.
       if (rd.hardState !== undefined) this.o.storage.saveUnsynced({ hardState: rd.hardState });
-    } else {
-      await this.o.storage.saveAsync({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
-      if (this.stopped) return;
-    }
+    } else h.persist(rd);
     if (late.length > 0) this.send(late);
     const confIndex = h.confIndex;
     h.apply(rd);
@@ -417,7 +390,6 @@ export class RaftNode {
     if (this.stopped) return;
     if ((opts.transfer ?? true) && this.isLeader) await this.transferAway();
     this.halt();
-    await this.loopDone;
   }
 
   /**
