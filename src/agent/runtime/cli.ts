@@ -7,7 +7,10 @@
  * an image), helped by the message classifiers below.
  */
 import type { Subprocess, Terminal } from "bun";
+import { logger } from "../../util/log.ts";
 import { RuntimeError, RuntimeTimeoutError, RuntimeUnavailableError } from "./types.ts";
+
+const log = logger("agent/cli");
 
 export interface CliRunOptions {
   /** Kill the CLI after this long; default the Cli's timeout. */
@@ -63,6 +66,7 @@ export class Cli {
       });
     }
     let timedOut = false;
+    const started = performance.now();
     const timer = setTimeout(() => {
       timedOut = true;
       proc.kill("SIGKILL");
@@ -93,6 +97,7 @@ export class Cli {
           stderr,
         });
       }
+      log.debug("ran", { cmd: `${this.binary} ${args.slice(0, 3).join(" ")}`, exit: exitCode, ms: Math.round(performance.now() - started) });
       return { exitCode, stdout, stderr };
     } finally {
       clearTimeout(timer);

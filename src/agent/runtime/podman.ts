@@ -54,6 +54,7 @@ export class PodmanRuntime extends CliRuntime {
   }
 
   async info(): Promise<RuntimeInfo> {
+    void this.containersDir(); // warm: the first container start then needs no extra call
     const out = await this.cli.ok(["version", "--format", "json"], { timeoutMs: 30_000 });
     const v = JSON.parse(out) as { Client?: { Version?: string; APIVersion?: string }; Server?: { Version?: string } };
     const version = v.Server?.Version ?? v.Client?.Version ?? "";
@@ -80,8 +81,9 @@ export class PodmanRuntime extends CliRuntime {
     const id = (await this.must(args, "sandbox", spec.name)).trim();
     try {
       await this.must(["pod", "start", id], "sandbox", id);
-      const info = await this.inspectSandbox(id);
-      return { id, ip: info.ip };
+      // The infra container by its name: one CLI call instead of `pod inspect` + inspect.
+      const infra = parseInspectArray(await this.must(["container", "inspect", `${spec.name}-infra`], "sandbox", id)) as InfraJson[];
+      return { id, ip: infra[0] ? infraIp(infra[0]) : "" };
     } catch (e) {
       await this.removeSandbox(id).catch(() => {});
       throw e;
@@ -166,11 +168,28 @@ export class PodmanRuntime extends CliRuntime {
   }
 
   async startContainer(id: string): Promise<void> {
-    // See the module comment: run from the static dir so conmon's OOM marker lands where podman reads it.
-    const out = await this.must(["container", "inspect", "--format", "{{.StaticDir}}", id], "container", id);
-    const dir = out.trim();
+    // See the module comment: run from the static dir so conmon's OOM marker lands where podman
+    // reads it. The dir is <graphRoot>/<driver>-containers/<id>/userdata; asked of podman only
+    // when that guess does not exist.
+    const root = await this.containersDir();
+    let dir = root && /^[0-9a-f]{64}$/.test(id) ? `${root}/${id}/userdata` : "";
+    if (!dir || !existsSync(dir)) dir = (await this.must(["container", "inspect", "--format", "{{.StaticDir}}", id], "container", id)).trim();
     const cwd = dir && existsSync(dir) ? dir : undefined;
     await this.runStart(id, { cwd });
+  }
+
+  private containersDirP: Promise<string | undefined> | undefined;
+
+  /** Where podman keeps containers' static dirs, from `podman info` once (undefined if it cannot tell). */
+  private containersDir(): Promise<string | undefined> {
+    this.containersDirP ??= this.cli
+      .ok(["info", "--format", "{{.Store.GraphRoot}} {{.Store.GraphDriverName}}"], { timeoutMs: 30_000 })
+      .then((out) => {
+        const [root, driver] = out.trim().split(/\s+/);
+        return root?.startsWith("/") && driver ? `${root}/${driver}-containers` : undefined;
+      })
+      .catch(() => undefined);
+    return this.containersDirP;
   }
 
   protected override rmArgs(ids: string[]): string[] {
